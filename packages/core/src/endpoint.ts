@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright the slim-ts authors
+
+// A low-level endpoint: one named app attached to a datapath, able to subscribe
+// (locally or through an upstream link), publish raw SLIM messages and receive
+// what is routed to it. The session layer is built on this.
+
+import { randomBytes } from "node:crypto";
+import type { MessageProcessor } from "./datapath/processor.js";
+import { SlimError } from "./errors.js";
+import { attachLocal, type LocalConnection } from "./link/local.js";
+import type { Name } from "./names/name.js";
+import { AsyncQueue } from "./util/async-queue.js";
+import { withDeadline, type AbortOptions } from "./util/abort.js";
+import {
+  SessionMessageType,
+  SessionType,
+  type ProtoMessage,
+  type ProtoPublish,
+  type ProtoSessionHeader,
+} from "./wire/gen/dataplane.js";
+import { newHeader, subscribeMessage } from "./wire/message.js";
+import { toProtoName } from "./wire/names.js";
+
+export const DEFAULT_SUBSCRIBE_TIMEOUT_MS = 10_000;
+export const DEFAULT_MAX_PENDING = 10_000;
+
+export interface EndpointOptions {
+  /** The app's name, with its instance id. */
+  name: Name;
+  /** Identity token placed in every header (empty until an identity provider is set). */
+  identity?: string;
+  /** Inbound messages buffered before new ones are dropped (default 10 000). */
+  maxPending?: number;
+}
+
+export interface PublishOptions {
+  payloadType?: string;
+  fanout?: number;
+  metadata?: Map<string, string>;
+  session?: Partial<ProtoSessionHeader>;
+}
+
+export class Endpoint implements AsyncDisposable {
+  readonly name: Name;
+  identity: string;
+  private readonly conn: LocalConnection;
+  private readonly inbox: AsyncQueue<ProtoMessage>;
+  private readonly acks = new Map<bigint, (ok: boolean, error: string) => void>();
+  private readonly errors: SlimError[] = [];
+  private nextSubId = randomBytes(8).readBigUInt64BE() >> 1n;
+  private readonly subs = new Map<string, { id: bigint; via: number | undefined }>();
+
+  constructor(processor: MessageProcessor, options: EndpointOptions) {
+    this.name = options.name;
+    this.identity = options.identity ?? "";
+    this.inbox = new AsyncQueue(options.maxPending ?? DEFAULT_MAX_PENDING);
+    this.conn = attachLocal(
+      processor,
+      {
+        deliver: (m) => this.inbox.push(m),
+        ack: (id, ok, err) => {
+          const f = this.acks.get(id);
+          this.acks.delete(id);
+          f?.(ok, err);
+        },
+        error: (err) => {
+          if (this.errors.length < 100) this.errors.push(err);
+        },
+      },
+      options.name.toString(),
+    );
+  }
+
+  get connectionId(): number {
+    return this.conn.id;
+  }
+
+  /** Errors the datapath reported for our messages (no route, refused), oldest first; clears the list. */
+  takeErrors(): SlimError[] {
+    return this.errors.splice(0);
+  }
+
+  /**
+   * Route `name` to this endpoint. With `via`, the subscription is also sent
+   * upstream on that link and the promise resolves when the upstream node acks.
+   */
+  subscribe(name: Name, options: AbortOptions & { via?: number } = {}): Promise<void> {
+    return this.subscription(name, true, options);
+  }
+
+  unsubscribe(name: Name, options: AbortOptions & { via?: number } = {}): Promise<void> {
+    return this.subscription(name, false, options);
+  }
+
+  private subscription(name: Name, add: boolean, options: AbortOptions & { via?: number }): Promise<void> {
+    const key = `${name.toString()}@${options.via ?? "local"}`;
+    const known = this.subs.get(key);
+    if (!add && known === undefined) return Promise.reject(new SlimError("INVALID_ARGUMENT", `not subscribed to ${name.toString()}`));
+    const subId = add ? this.nextSubId++ : known!.id;
+    const header = newHeader(toProtoName(this.name), toProtoName(name), { identity: this.identity });
+    if (options.via !== undefined) header.forwardTo = BigInt(options.via);
+    return withDeadline(`${add ? "subscribe" : "unsubscribe"} ${name.toString()}`, options, DEFAULT_SUBSCRIBE_TIMEOUT_MS, (signal) => {
+      return new Promise<void>((resolve, reject) => {
+        this.acks.set(subId, (ok, error) => {
+          if (!ok) return reject(new SlimError("CONNECTION", `subscription refused: ${error}`));
+          if (add) this.subs.set(key, { id: subId, via: options.via });
+          else this.subs.delete(key);
+          resolve();
+        });
+        signal.addEventListener("abort", () => this.acks.delete(subId), { once: true });
+        this.conn.submit(subscribeMessage(header, subId, add));
+      });
+    });
+  }
+
+  /** Send a message to `destination`; returns synchronously (routing errors arrive via takeErrors()). */
+  publish(destination: Name, payload: Uint8Array, options: PublishOptions = {}): void {
+    this.conn.submit(this.buildPublish(destination, payload, options));
+  }
+
+  buildPublish(destination: Name, payload: Uint8Array, options: PublishOptions = {}): ProtoMessage {
+    const header = newHeader(toProtoName(this.name), toProtoName(destination), {
+      identity: this.identity,
+      fanout: options.fanout ?? 1,
+    });
+    const value: ProtoPublish = {
+      header,
+      session: {
+        sessionType: SessionType.POINT_TO_POINT,
+        sessionMessageType: SessionMessageType.MSG,
+        sessionId: 0,
+        messageId: 0,
+        ...options.session,
+      },
+      msg: { contentType: { case: "appPayload", value: { payloadType: options.payloadType ?? "msg", blob: payload } } },
+    };
+    return { messageType: { case: "publish", value }, metadata: options.metadata ?? new Map() };
+  }
+
+  /** Hand a fully built message to the datapath. */
+  submit(msg: ProtoMessage): void {
+    this.conn.submit(msg);
+  }
+
+  /** Everything routed to this endpoint. Iterate once; leaving the loop closes the endpoint's inbox. */
+  messages(): AsyncIterable<ProtoMessage> {
+    return this.inbox;
+  }
+
+  /** Take what is buffered without waiting (batch consumers). */
+  drain(max?: number): ProtoMessage[] {
+    return this.inbox.drain(max);
+  }
+
+  close(): Promise<void> {
+    this.inbox.end();
+    this.conn.close();
+    for (const f of this.acks.values()) f(false, "endpoint closed");
+    this.acks.clear();
+    return Promise.resolve();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright the slim-ts authors
+
+export { SlimError, isSlimError } from "./errors.js";
+export type { SlimErrorCode, SlimErrorOptions } from "./errors.js";
+export { Name, ANY_ID, componentHash, formatId, parseId } from "./names/name.js";
+export { appIdFromTokenId } from "./names/app-id.js";
+export { noopLogger, loggerFromEnv } from "./log.js";
+export type { Logger } from "./log.js";
+export { Endpoint } from "./endpoint.js";
+export type { EndpointOptions, PublishOptions } from "./endpoint.js";
+export type { AbortOptions } from "./util/abort.js";

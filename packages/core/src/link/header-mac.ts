@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright the slim-ts authors
+
+// Per-link header MAC: X25519 key agreement during link negotiation, an HKDF-SHA256
+// key, and HMAC-SHA256 over a fixed canonical preimage of the SLIM header.
+
+import { createHmac, diffieHellman, generateKeyPairSync, hkdfSync, createPublicKey, timingSafeEqual } from "node:crypto";
+import type { KeyObject } from "node:crypto";
+import { SlimError } from "../errors.js";
+import type { ProtoName, ProtoSLIMHeader } from "../wire/gen/dataplane.js";
+
+export const HMAC_INFO = "SLIM-DP-inter-node-hmac-v1";
+export const X25519_KEY_BYTES = 32;
+export const MAC_BYTES = 32;
+const DOMAIN = new TextEncoder().encode("SLIM-DP-HDR-v1\0");
+const utf8 = new TextEncoder();
+
+export interface LinkKeyPair {
+  readonly publicKey: Uint8Array;
+  readonly privateKey: KeyObject;
+}
+
+export function generateLinkKeyPair(): LinkKeyPair {
+  const { publicKey, privateKey } = generateKeyPairSync("x25519");
+  const jwk = publicKey.export({ format: "jwk" });
+  return { publicKey: new Uint8Array(Buffer.from(jwk.x!, "base64url")), privateKey };
+}
+
+/** Derive the 32-byte HMAC key of a link from our private key and the peer's raw X25519 public key. */
+export function deriveLinkKey(own: KeyObject, peerPublic: Uint8Array, linkId: string): Uint8Array {
+  if (peerPublic.length !== X25519_KEY_BYTES) {
+    throw new SlimError("PROTOCOL", `link public key length is invalid: ${peerPublic.length} bytes`);
+  }
+  let peer: KeyObject;
+  try {
+    peer = createPublicKey({ key: { kty: "OKP", crv: "X25519", x: Buffer.from(peerPublic).toString("base64url") }, format: "jwk" });
+  } catch (cause) {
+    throw new SlimError("PROTOCOL", "link public key is not a valid X25519 key", { cause });
+  }
+  const shared = diffieHellman({ privateKey: own, publicKey: peer });
+  return new Uint8Array(hkdfSync("sha256", shared, utf8.encode(linkId), utf8.encode(HMAC_INFO), 32));
+}
+
+/** Growable little-endian byte writer for the preimage. */
+class PreimageWriter {
+  buf = new Uint8Array(512);
+  view = new DataView(this.buf.buffer);
+  len = 0;
+
+  private ensure(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+  byte(b: number): void {
+    this.ensure(1);
+    this.buf[this.len++] = b;
+  }
+  u32(v: number): void {
+    this.ensure(4);
+    this.view.setUint32(this.len, v >>> 0, true);
+    this.len += 4;
+  }
+  u64(v: bigint): void {
+    this.ensure(8);
+    this.view.setBigUint64(this.len, BigInt.asUintN(64, v), true);
+    this.len += 8;
+  }
+  bytes(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+  }
+  str(s: string): void {
+    const b = utf8.encode(s);
+    this.u32(b.length);
+    this.bytes(b);
+  }
+  optU64(v: bigint | undefined): void {
+    if (v === undefined) this.byte(0);
+    else {
+      this.byte(1);
+      this.u64(v);
+    }
+  }
+  name(n: ProtoName | undefined): void {
+    if (n === undefined) return this.byte(0);
+    this.byte(1);
+    const e = n.name;
+    if (e === undefined) this.byte(0);
+    else {
+      this.byte(1);
+      this.u64(e.component0);
+      this.u64(e.component1);
+      this.u64(e.component2);
+      if (e.nameId === undefined) this.byte(0);
+      else {
+        this.byte(1);
+        this.u64(e.nameId.id0);
+        this.u64(e.nameId.id1);
+      }
+    }
+    const s = n.strName;
+    if (s === undefined) this.byte(0);
+    else {
+      this.byte(1);
+      this.str(s.strComponent0);
+      this.str(s.strComponent1);
+      this.str(s.strComponent2);
+    }
+  }
+}
+
+/** The exact bytes the official implementation MACs for a header on a given link. */
+export function headerMacPreimage(h: ProtoSLIMHeader, linkId: string): Uint8Array {
+  const w = new PreimageWriter();
+  w.bytes(DOMAIN);
+  w.str(linkId);
+  w.name(h.source);
+  w.name(h.destination);
+  w.str(h.identity);
+  w.u32(h.fanout);
+  w.optU64(h.recvFrom);
+  w.optU64(h.forwardTo);
+  if (h.error === undefined) w.byte(0);
+  else {
+    w.byte(1);
+    w.byte(h.error ? 1 : 0);
+  }
+  w.u32(h.ttl);
+  return w.buf.subarray(0, w.len);
+}
+
+export function computeHeaderMac(key: Uint8Array, h: ProtoSLIMHeader, linkId: string): Uint8Array {
+  return new Uint8Array(createHmac("sha256", key).update(headerMacPreimage(h, linkId)).digest());
+}
+
+export function verifyHeaderMac(key: Uint8Array, h: ProtoSLIMHeader, linkId: string): boolean {
+  const mac = h.headerMac;
+  if (mac === undefined || mac.length !== MAC_BYTES) return false;
+  return timingSafeEqual(computeHeaderMac(key, h, linkId), mac);
+}

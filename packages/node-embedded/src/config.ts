@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright the slim-ts authors
+
+import { readFile } from "node:fs/promises";
+import { SlimError } from "@slim-ts/core";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, "expected host:port, e.g. 127.0.0.1:46357");
+
+const pemSource = z.string().min(1).describe("path to a PEM file");
+
+export const TlsServerSchema = z.strictObject({
+  cert: pemSource,
+  key: pemSource,
+  /** CA bundle used to verify client certificates (mTLS). */
+  ca: pemSource.optional(),
+  /** Refuse clients without a certificate signed by `ca`. Default: true when `ca` is set. */
+  requireClientCert: z.boolean().optional(),
+});
+
+export const LinkConfigSchema = z.strictObject({
+  url: z.url({ protocol: /^https?$/, error: "link url must be http:// or https:// with host and port" }),
+  /** `peer` exchanges routes both ways (node to node); `edge` only sends ours upstream. */
+  kind: z.enum(["peer", "edge"]).default("peer"),
+  tls: z
+    .strictObject({
+      ca: pemSource.optional(),
+      cert: pemSource.optional(),
+      key: pemSource.optional(),
+      serverName: z.string().optional(),
+    })
+    .optional(),
+});
+
+export const NodeConfigSchema = z.strictObject({
+  nodeId: z.string().min(1).max(256).optional(),
+  /** Where the gRPC data-plane server listens; `127.0.0.1:0` picks a free port. */
+  listen: hostPort.default("127.0.0.1:0"),
+  tls: TlsServerSchema.optional(),
+  /** Accept links that offer no header MAC key (official `require_header_mac: false`). */
+  lenient: z.boolean().default(false),
+  links: z.array(LinkConfigSchema).default([]),
+  /** Serve JSON status over HTTP at this host:port (GET /status). */
+  status: hostPort.optional(),
+  limits: z
+    .strictObject({
+      maxLinks: z.int().positive().default(1_000),
+      maxSubscriptionsPerConnection: z.int().positive().default(10_000),
+      negotiationTimeoutMs: z.int().positive().default(5_000),
+    })
+    .prefault({}),
+});
+
+export type NodeConfigInput = z.input<typeof NodeConfigSchema>;
+export type NodeConfig = z.output<typeof NodeConfigSchema>;
+
+export function parseNodeConfig(input: unknown, source = "node options"): NodeConfig {
+  const r = NodeConfigSchema.safeParse(input);
+  if (!r.success) throw new SlimError("CONFIG", `invalid ${source}:\n${z.prettifyError(r.error)}`, { cause: r.error });
+  return r.data;
+}
+
+/** Load a YAML or JSON config file and validate it. */
+export async function loadNodeConfigFile(path: string): Promise<NodeConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (cause) {
+    throw new SlimError("CONFIG", `cannot read config file ${path}`, { cause });
+  }
+  let data: unknown;
+  try {
+    data = path.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
+  } catch (cause) {
+    throw new SlimError("CONFIG", `config file ${path} is not valid ${path.endsWith(".json") ? "JSON" : "YAML"}: ${(cause as Error).message}`, { cause });
+  }
+  return parseNodeConfig(data ?? {}, `config file ${path}`);
+}

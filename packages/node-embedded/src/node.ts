@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright the slim-ts authors
+
+import { readFile } from "node:fs/promises";
+import * as grpc from "@grpc/grpc-js";
+import { SlimError, loggerFromEnv, type Logger } from "@slim-ts/core";
+import {
+  DialedLink,
+  MAX_MESSAGE_BYTES,
+  MessageProcessor,
+  dataPlaneService,
+  openChannelHandler,
+  type DialOptions,
+} from "@slim-ts/core/internal";
+import { parseNodeConfig, type NodeConfig, type NodeConfigInput } from "./config.js";
+import { nodeStatus, type NodeStatus } from "./status.js";
+import { startStatusServer, type StatusServer } from "./status-server.js";
+
+export interface StartNodeOptions {
+  logger?: Logger;
+}
+
+export interface SlimNode extends AsyncDisposable {
+  readonly nodeId: string;
+  /** host:port the data-plane server is bound to. */
+  readonly address: string;
+  /** `http://host:port` or `https://host:port`: what apps and other nodes dial. */
+  readonly url: string;
+  /** URL of the HTTP status endpoint, when enabled. */
+  readonly statusUrl: string | undefined;
+  /** The node's datapath, for in-process apps (internal API). */
+  readonly processor: MessageProcessor;
+  /** Resolves when the node has closed. */
+  readonly closed: Promise<void>;
+  status(): NodeStatus;
+  /** Dial another node (ours or official) and exchange routes with it. */
+  link(url: string, options?: Omit<DialOptions, "strictMac">): Promise<DialedLink>;
+  close(): Promise<void>;
+}
+
+async function pem(path: string | undefined): Promise<Buffer | null> {
+  if (path === undefined) return null;
+  try {
+    return await readFile(path);
+  } catch (cause) {
+    throw new SlimError("CONFIG", `cannot read ${path}`, { cause });
+  }
+}
+
+function serverCredentials(config: NodeConfig): Promise<grpc.ServerCredentials> | grpc.ServerCredentials {
+  const tls = config.tls;
+  if (tls === undefined) return grpc.ServerCredentials.createInsecure();
+  return Promise.all([pem(tls.cert), pem(tls.key), pem(tls.ca)]).then(([cert, key, ca]) =>
+    grpc.ServerCredentials.createSsl(ca, [{ cert_chain: cert!, private_key: key! }], tls.requireClientCert ?? ca !== null),
+  );
+}
+
+/** Start a SLIM node: a gRPC data-plane server plus links to other nodes. */
+export async function startNode(input: NodeConfigInput = {}, options: StartNodeOptions = {}): Promise<SlimNode> {
+  const config = parseNodeConfig(input);
+  const logger = options.logger ?? loggerFromEnv();
+  const log = logger.child("node");
+  const processor = new MessageProcessor({
+    ...(config.nodeId === undefined ? {} : { nodeId: config.nodeId }),
+    logger,
+    maxSubscriptionsPerConnection: config.limits.maxSubscriptionsPerConnection,
+  });
+  const server = new grpc.Server({
+    "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
+    "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
+    "grpc.keepalive_time_ms": 120_000,
+    "grpc.keepalive_timeout_ms": 20_000,
+  });
+  const accept = openChannelHandler(processor, {
+    strictMac: !config.lenient,
+    maxLinks: config.limits.maxLinks,
+    negotiationTimeoutMs: config.limits.negotiationTimeoutMs,
+    onLinkDown: (l, err) => log.debug("link down", { conn: l.id, error: err.message }),
+  });
+  server.addService(dataPlaneService, { openChannel: accept.handler });
+  const creds = await serverCredentials(config);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(config.listen, creds, (err, p) =>
+      err ? reject(new SlimError("CONFIG", `cannot listen on ${config.listen}: ${err.message}`, { cause: err })) : resolve(p),
+    ),
+  );
+  const host = config.listen.slice(0, config.listen.lastIndexOf(":"));
+  const address = `${host}:${port}`;
+  const url = `${config.tls === undefined ? "http" : "https"}://${address}`;
+  const dialed = new Set<DialedLink>();
+  let statusServer: StatusServer | undefined;
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((r) => (resolveClosed = r));
+  let closing: Promise<void> | undefined;
+
+  const node: SlimNode = {
+    nodeId: processor.nodeId,
+    address,
+    url,
+    get statusUrl() {
+      return statusServer?.url;
+    },
+    processor,
+    closed,
+    status: () => nodeStatus(processor, address),
+    async link(target, linkOptions = {}) {
+      const d = await DialedLink.connect(processor, target, { kind: "peer", ...linkOptions, strictMac: !config.lenient });
+      dialed.add(d);
+      return d;
+    },
+    close() {
+      closing ??= (async () => {
+        await statusServer?.close();
+        for (const d of dialed) d.close();
+        for (const l of accept.links) l.close("node shutting down");
+        processor.close();
+        await new Promise<void>((r) => server.tryShutdown(() => r()));
+        server.forceShutdown();
+        resolveClosed();
+      })();
+      return closing;
+    },
+    [Symbol.asyncDispose]() {
+      return node.close();
+    },
+  };
+
+  try {
+    for (const l of config.links) {
+      const tls = l.tls;
+      const tlsOpts =
+        tls === undefined
+          ? undefined
+          : {
+              ...(tls.ca === undefined ? {} : { ca: (await pem(tls.ca))! }),
+              ...(tls.cert === undefined ? {} : { cert: (await pem(tls.cert))! }),
+              ...(tls.key === undefined ? {} : { key: (await pem(tls.key))! }),
+              ...(tls.serverName === undefined ? {} : { serverName: tls.serverName }),
+            };
+      await node.link(l.url, { kind: l.kind, ...(tlsOpts === undefined ? {} : { tls: tlsOpts }) });
+    }
+    if (config.status !== undefined) statusServer = await startStatusServer(config.status, () => node.status());
+  } catch (err) {
+    await node.close();
+    throw err;
+  }
+  log.info("listening", { address, nodeId: processor.nodeId });
+  return node;
+}

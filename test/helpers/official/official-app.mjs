@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright the slim-ts authors
+
+// Child program: ONE official SLIM app (@agntcy/slim-bindings) connected to a node, driven over IPC.
+// Start it with child_process.fork; see child-common.mjs for the IPC protocol.
+//
+//   SLIM_APP_NAME=org/ns/alice SLIM_APP_URL=http://127.0.0.1:47000 SLIM_APP_SECRET=... node official-app.mjs
+//   (or: node official-app.mjs <org/ns/name> <url> [secret])
+//
+// One app per process: two official apps in one process deadlock under load (bench/README.md).
+// Ready message: {ready: true, name, appId, connId}. Commands: see the handlers below and index.ts.
+
+import {
+  slim, initBindings, bindLifetime, makeLogger, serveCommands, send, exitSoon, errorText, hrms,
+} from "./child-common.mjs";
+import { sendBurst, sink, pingPong, echo, decodeMessage, encodeBody, toMetadataMap, parseName } from "./official-work.mjs";
+
+const DEFAULT_SECRET = "slim-ts-interop-shared-secret-0123456789abcdef";
+
+const [argName, argUrl, argSecret] = process.argv.slice(2);
+const appName = process.env.SLIM_APP_NAME ?? argName;
+const url = process.env.SLIM_APP_URL ?? argUrl;
+const secret = process.env.SLIM_APP_SECRET ?? argSecret ?? DEFAULT_SECRET;
+
+bindLifetime();
+const log = makeLogger(`app ${appName}`);
+
+// The bindings stop an object's Rust receive loop when its JS wrapper is garbage-collected:
+// every Service, App and Session stays reachable from here for the life of the process.
+const keep = (globalThis.__slimHarnessKeep = { service: null, app: null, sessions: new Map(), closed: [] });
+/** @type {{session: any, lastContext: any} | null} */
+let latest = null;
+
+function entry(sessionId) {
+  if (sessionId === undefined || sessionId === null) {
+    if (!latest) throw new Error("no session yet (create or listen first)");
+    return latest;
+  }
+  const e = keep.sessions.get(Number(sessionId));
+  if (!e) throw new Error(`unknown session ${sessionId}`);
+  return e;
+}
+
+function register(session) {
+  const e = { session, lastContext: null };
+  keep.sessions.set(session.sessionId(), e);
+  latest = e;
+  return e;
+}
+
+function describe(session) {
+  const cfg = session.config();
+  return {
+    sessionId: session.sessionId(),
+    type: session.sessionType() === slim.SessionType.Group ? "group" : "p2p",
+    initiator: session.isInitiator(),
+    source: session.source().components().join("/"),
+    destination: session.destination().components().join("/"),
+    mls: cfg.mlsSettings !== undefined,
+    maxRetries: cfg.maxRetries ?? null,
+    intervalMs: cfg.interval ?? null,
+    metadata: Object.fromEntries(cfg.metadata ?? []),
+  };
+}
+
+function sessionConfig({ type, mls, maxRetries, intervalMs, metadata }) {
+  if (type !== "p2p" && type !== "group") throw new Error(`create: type must be "p2p" or "group", got ${type}`);
+  const cfg = {
+    sessionType: type === "group" ? slim.SessionType.Group : slim.SessionType.PointToPoint,
+    metadata: toMetadataMap(metadata) ?? new Map(),
+  };
+  if (maxRetries !== undefined) cfg.maxRetries = maxRetries;
+  if (intervalMs !== undefined) cfg.interval = intervalMs;
+  if (mls) cfg.mlsSettings = slim.MlsSettings.create({ headerIntegrityValidationPercent: 100 });
+  return slim.SessionConfig.create(cfg);
+}
+
+async function timed(fn) {
+  const t0 = hrms();
+  await fn();
+  return { ms: hrms() - t0 };
+}
+
+function handlers(app, connId) {
+  return {
+    route: async ({ name }) => timed(() => app.setRouteAsync(parseName(name), connId)),
+
+    create: async (args) => {
+      const dest = args.type === "group" ? args.channel : args.peer;
+      if (!dest) throw new Error(`create: ${args.type === "group" ? "channel" : "peer"} is required`);
+      const t0 = hrms();
+      const session = await app.createSessionAndWaitAsync(sessionConfig(args), parseName(dest));
+      register(session);
+      return { ...describe(session), ms: hrms() - t0 };
+    },
+
+    listen: async ({ timeoutMs = 10_000 }) => {
+      const session = await app.listenForSessionAsync(timeoutMs);
+      register(session);
+      return describe(session);
+    },
+
+    publish: async ({ sessionId, wait = true, payloadType, metadata, ...body }) => {
+      const { session } = entry(sessionId);
+      const data = encodeBody(body);
+      const md = toMetadataMap(metadata);
+      return timed(() => (wait ? session.publishAndWaitAsync(data, payloadType, md) : session.publishAsync(data, payloadType, md)));
+    },
+
+    recv: async ({ sessionId, n = 1, timeoutMs = 5_000, base64 = false }) => {
+      const e = entry(sessionId);
+      const deadline = hrms() + timeoutMs;
+      const out = [];
+      while (out.length < n) {
+        const left = Math.max(1, Math.round(deadline - hrms()));
+        try {
+          const msg = await e.session.getMessageAsync(left);
+          e.lastContext = msg.context;
+          out.push(decodeMessage(msg, base64));
+        } catch (err) {
+          out.push({ error: errorText(err) });
+          break;
+        }
+      }
+      return out;
+    },
+
+    replyTo: async ({ sessionId, wait = true, payloadType, metadata, ...body }) => {
+      const e = entry(sessionId);
+      if (!e.lastContext) throw new Error("replyTo: nothing received on this session yet");
+      const data = encodeBody(body);
+      const md = toMetadataMap(metadata);
+      return timed(() => (wait
+        ? e.session.publishToAndWaitAsync(e.lastContext, data, payloadType, md)
+        : e.session.publishToAsync(e.lastContext, data, payloadType, md)));
+    },
+
+    invite: async ({ sessionId, name }) => timed(() => entry(sessionId).session.inviteAndWaitAsync(parseName(name))),
+    remove: async ({ sessionId, name }) => timed(() => entry(sessionId).session.removeAndWaitAsync(parseName(name))),
+
+    participants: async ({ sessionId }) => (await entry(sessionId).session.participantsListAsync()).map((p) => ({
+      name: p.name.components().join("/"),
+      id: p.name.id(),
+      status: p.status === slim.ParticipantStatus.Online ? "online" : "offline",
+    })),
+
+    close: async ({ sessionId, mode = "delete" }) => {
+      const e = entry(sessionId);
+      const id = e.session.sessionId();
+      const result = await timed(() => (mode === "close" ? e.session.closeAndWaitAsync() : app.deleteSessionAndWaitAsync(e.session)));
+      keep.sessions.delete(id);
+      keep.closed.push(e.session);
+      if (latest === e) latest = [...keep.sessions.values()].at(-1) ?? null;
+      return result;
+    },
+
+    echo: async ({ sessionId, count = 1, timeoutMs = 10_000, idleMs }) => echo(entry(sessionId), { count, timeoutMs, idleMs }),
+    sink: async ({ sessionId, count, timeoutMs = 30_000, idleMs }) => sink(entry(sessionId).session, { count, timeoutMs, idleMs }),
+    burst: async ({ sessionId, count, size = 64, mode = "pipelined", window = 64 }) =>
+      sendBurst(entry(sessionId).session, { count, size, mode, window }),
+    rtt: async ({ sessionId, count, size = 64, warmup = 10, timeoutMs = 5_000 }) =>
+      pingPong(entry(sessionId).session, { count, size, warmup, timeoutMs }),
+
+    exit: async () => { exitSoon(0); return null; },
+  };
+}
+
+async function main() {
+  if (!appName || !url) throw new Error("app name and node URL are required (SLIM_APP_NAME, SLIM_APP_URL)");
+  initBindings();
+  const service = slim.getGlobalService();
+  const name = parseName(appName);
+  const app = service.createAppWithSecret(name, secret);
+  keep.service = service;
+  keep.app = app;
+  const t0 = hrms();
+  const connId = await service.connectAsync(slim.newInsecureClientConfig(url), { signal: AbortSignal.timeout(10_000) });
+  await app.subscribeAsync(name, connId);
+  log("connected", url, "conn", connId, "app id", app.id());
+  serveCommands(handlers(app, connId), log);
+  send({ ready: true, name: appName, appId: app.id(), connId: String(connId), startupMs: hrms() - t0 });
+}
+
+main().catch((e) => {
+  const error = errorText(e);
+  log("startup failed", error);
+  send({ ready: false, error });
+  exitSoon(1);
+});
