@@ -93,6 +93,34 @@ export class Endpoint implements AsyncDisposable {
     return this.subscription(name, false, options);
   }
 
+  /**
+   * Send traffic for `name` out on link `via` (the official `setRoute`): a
+   * purely local route, nothing goes on the wire.
+   */
+  route(name: Name, via: number, options: AbortOptions = {}): Promise<void> {
+    return this.localRoute(name, via, true, options);
+  }
+
+  unroute(name: Name, via: number, options: AbortOptions = {}): Promise<void> {
+    return this.localRoute(name, via, false, options);
+  }
+
+  private localRoute(name: Name, via: number, add: boolean, options: AbortOptions): Promise<void> {
+    const subId = this.nextSubId++;
+    const header = newHeader(toProtoName(this.name), toProtoName(name), { identity: this.identity, recvFrom: BigInt(via) });
+    return this.awaitAck(subId, `${add ? "route" : "unroute"} ${name.toString()}`, options, subscribeMessage(header, subId, add));
+  }
+
+  private awaitAck(subId: bigint, what: string, options: AbortOptions, msg: ProtoMessage): Promise<void> {
+    return withDeadline(what, options, DEFAULT_SUBSCRIBE_TIMEOUT_MS, (signal) => {
+      return new Promise<void>((resolve, reject) => {
+        this.acks.set(subId, (ok, error) => (ok ? resolve() : reject(new SlimError("CONNECTION", `${what} refused: ${error}`))));
+        signal.addEventListener("abort", () => this.acks.delete(subId), { once: true });
+        this.conn.submit(msg);
+      });
+    });
+  }
+
   private subscription(name: Name, add: boolean, options: AbortOptions & { via?: number }): Promise<void> {
     const key = `${name.toString()}@${options.via ?? "local"}`;
     const known = this.subs.get(key);

@@ -143,6 +143,7 @@ export class ChildHandle {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       if (this.#exitText !== null) return;
+      this.#child.ref(); // keep the event loop alive until the exit event arrives
       this.#child.kill("SIGTERM");
       if (!(await this.waitExit(KILL_GRACE_MS))) {
         this.#child.kill("SIGKILL");

@@ -46,9 +46,9 @@ const port = Number(opts.port);
 const nodeId = opts["node-id"] ?? `official-node-${port}`;
 const log = makeLogger(`node ${nodeId}`);
 
-function probeOnce(p) {
+function probeOnce(p, host = "127.0.0.1") {
   return new Promise((resolve) => {
-    const sock = net.connect({ host: "127.0.0.1", port: p });
+    const sock = net.connect({ host, port: p });
     const done = (ok) => { sock.destroy(); resolve(ok); };
     sock.once("connect", () => done(true));
     sock.once("error", () => done(false));
@@ -56,19 +56,31 @@ function probeOnce(p) {
   });
 }
 
-async function waitListening(p, limitMs) {
+async function waitListening(p, limitMs, host = "127.0.0.1") {
   const t0 = hrms();
   while (hrms() - t0 < limitMs) {
-    if (await probeOnce(p)) return;
+    if (await probeOnce(p, host)) return;
     await new Promise((r) => setTimeout(r, 25));
   }
-  throw new Error(`port 127.0.0.1:${p} not accepting connections after ${limitMs} ms`);
+  throw new Error(`${host}:${p} not accepting connections after ${limitMs} ms`);
 }
 
 async function dialEdge(service, url) {
-  const connId = await service.connectAsync(slim.newInsecureClientConfig(url), { signal: AbortSignal.timeout(LINK_TIMEOUT_MS) });
-  log("linked (edge)", url, "conn", connId);
-  return String(connId);
+  // connectAsync retries a refused connection forever; the abort surfaces as "A Rust future was aborted".
+  const signal = AbortSignal.timeout(LINK_TIMEOUT_MS);
+  try {
+    const connId = await service.connectAsync(slim.newInsecureClientConfig(url), { signal });
+    log("linked (edge)", url, "conn", connId);
+    return String(connId);
+  } catch (e) {
+    if (signal.aborted) throw new Error(`edge link to ${url} not up after ${LINK_TIMEOUT_MS} ms`);
+    throw e;
+  }
+}
+
+function hostPort(url) {
+  const u = new URL(url);
+  return { host: u.hostname, port: Number(u.port || (u.protocol === "https:" ? 443 : 80)) };
 }
 
 /** Default path: createServiceWithConfig + run(), then dial each link as EDGE. */
@@ -109,6 +121,12 @@ async function startFromYaml() {
       "          tls: { insecure: true }",
     ]),
   ];
+  // initializeFromConfig blocks this thread while it dials, retrying a refused connection forever:
+  // make sure every peer accepts TCP first.
+  for (const url of opts.link) {
+    const { host, port: p } = hostPort(url);
+    await waitListening(p, LINK_TIMEOUT_MS, host);
+  }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "slim-harness-node-"));
   const file = path.join(dir, "config.yaml");
   fs.writeFileSync(file, lines.join("\n") + "\n");
