@@ -69,7 +69,10 @@ export function bindLifetime() {
     process.stderr.write("this program must be started with child_process.fork (IPC channel)\n");
     process.exit(2);
   }
-  process.on("disconnect", () => process.exit(0));
+  process.on("disconnect", () => {
+    if (DEBUG) process.stderr.write(`[${new Date().toISOString()}] ${process.pid}: parent gone (IPC disconnect), exiting\n`);
+    process.exit(0);
+  });
   for (const sig of ["SIGTERM", "SIGINT"]) process.on(sig, () => process.exit(0));
 }
 

@@ -5,7 +5,7 @@
 // Start it with child_process.fork; see child-common.mjs for the IPC protocol.
 //
 //   SLIM_APP_NAME=org/ns/alice SLIM_APP_URL=http://127.0.0.1:47000 SLIM_APP_SECRET=... node official-app.mjs
-//   (or: node official-app.mjs <org/ns/name> <url> [secret])
+//   (or: node official-app.mjs <org/ns/name> <url> <secret>)
 //
 // One app per process: two official apps in one process deadlock under load (bench/README.md).
 // Ready message: {ready: true, name, appId, connId}. Commands: see the handlers below and index.ts.
@@ -15,12 +15,12 @@ import {
 } from "./child-common.mjs";
 import { sendBurst, sink, pingPong, echo, decodeMessage, encodeBody, toMetadataMap, parseName } from "./official-work.mjs";
 
-const DEFAULT_SECRET = "slim-ts-interop-shared-secret-0123456789abcdef";
+const CONNECT_TIMEOUT_MS = 10_000;
 
 const [argName, argUrl, argSecret] = process.argv.slice(2);
 const appName = process.env.SLIM_APP_NAME ?? argName;
 const url = process.env.SLIM_APP_URL ?? argUrl;
-const secret = process.env.SLIM_APP_SECRET ?? argSecret ?? DEFAULT_SECRET;
+const secret = process.env.SLIM_APP_SECRET ?? argSecret;
 
 bindLifetime();
 const log = makeLogger(`app ${appName}`);
@@ -86,10 +86,11 @@ function handlers(app, connId) {
     route: async ({ name }) => timed(() => app.setRouteAsync(parseName(name), connId)),
 
     create: async (args) => {
+      const config = sessionConfig(args);
       const dest = args.type === "group" ? args.channel : args.peer;
       if (!dest) throw new Error(`create: ${args.type === "group" ? "channel" : "peer"} is required`);
       const t0 = hrms();
-      const session = await app.createSessionAndWaitAsync(sessionConfig(args), parseName(dest));
+      const session = await app.createSessionAndWaitAsync(config, parseName(dest));
       register(session);
       return { ...describe(session), ms: hrms() - t0 };
     },
@@ -166,7 +167,7 @@ function handlers(app, connId) {
 }
 
 async function main() {
-  if (!appName || !url) throw new Error("app name and node URL are required (SLIM_APP_NAME, SLIM_APP_URL)");
+  if (!appName || !url || !secret) throw new Error("app name, node URL and secret are required (SLIM_APP_NAME, SLIM_APP_URL, SLIM_APP_SECRET)");
   initBindings();
   const service = slim.getGlobalService();
   const name = parseName(appName);
@@ -174,7 +175,11 @@ async function main() {
   keep.service = service;
   keep.app = app;
   const t0 = hrms();
-  const connId = await service.connectAsync(slim.newInsecureClientConfig(url), { signal: AbortSignal.timeout(10_000) });
+  // connectAsync retries a refused connection forever; the abort surfaces as "A Rust future was aborted".
+  const signal = AbortSignal.timeout(CONNECT_TIMEOUT_MS);
+  const connId = await service.connectAsync(slim.newInsecureClientConfig(url), { signal }).catch((e) => {
+    throw signal.aborted ? new Error(`no connection to ${url} after ${CONNECT_TIMEOUT_MS} ms`) : e;
+  });
   await app.subscribeAsync(name, connId);
   log("connected", url, "conn", connId, "app id", app.id());
   serveCommands(handlers(app, connId), log);

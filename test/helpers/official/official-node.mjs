@@ -143,10 +143,10 @@ async function startFromYaml() {
     const t0 = hrms();
     let connId;
     while ((connId = service.getConnectionId(url)) === undefined) {
-      if (hrms() - t0 > LINK_TIMEOUT_MS) throw new Error(`${opts["link-type"]} link to ${url} not up after ${LINK_TIMEOUT_MS} ms`);
+      if (hrms() - t0 > LINK_TIMEOUT_MS) throw new Error(`peer link to ${url} not up after ${LINK_TIMEOUT_MS} ms`);
       await new Promise((r) => setTimeout(r, 25));
     }
-    log(`linked (${opts["link-type"]})`, url, "conn", connId);
+    log("linked (peer)", url, "conn", connId);
     links.push({ url, connId: String(connId) });
   }
   return { service, links };
