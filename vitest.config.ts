@@ -6,6 +6,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ["@slim/source"] } },
   resolve: { conditions: ["@slim/source"] },
   test: {
+    reporters: ["default", "./scripts/summary-reporter.ts"],
     projects: [
       {
         extends: true,

@@ -37,7 +37,10 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Per-call options: `timeoutMs` bounds the IPC round trip (default 15 s, or the command's own wait + 5 s). */
+/**
+ * Per-call options. `timeoutMs` bounds the whole IPC round trip: default 15 s, or the command's own
+ * wait + 5 s for listen/recv/echo/sink. Long burst/rtt runs must pass their own.
+ */
 export interface CallOptions {
   timeoutMs?: number;
 }
