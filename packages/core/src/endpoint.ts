@@ -18,9 +18,10 @@ import {
   type ProtoMessage,
   type ProtoPublish,
   type ProtoSessionHeader,
+  type ProtoSLIMHeader,
 } from "./wire/gen/dataplane.js";
-import { newHeader, subscribeMessage } from "./wire/message.js";
-import { toProtoName } from "./wire/names.js";
+import { DEFAULT_MESSAGE_TTL, SLIM_PROTOCOL_VERSION, newHeader, subscribeMessage } from "./wire/message.js";
+import { protoNameOf, toProtoName } from "./wire/names.js";
 
 export const DEFAULT_SUBSCRIBE_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_PENDING = 10_000;
@@ -148,19 +149,26 @@ export class Endpoint implements AsyncDisposable {
   }
 
   buildPublish(destination: Name, payload: Uint8Array, options: PublishOptions = {}): ProtoMessage {
-    const header = newHeader(toProtoName(this.name), toProtoName(destination), {
+    const header: ProtoSLIMHeader = {
+      source: protoNameOf(this.name),
+      destination: protoNameOf(destination),
       identity: this.identity,
       fanout: options.fanout ?? 1,
-    });
+      version: SLIM_PROTOCOL_VERSION,
+      ttl: DEFAULT_MESSAGE_TTL,
+    };
     const value: ProtoPublish = {
       header,
-      session: {
-        sessionType: SessionType.POINT_TO_POINT,
-        sessionMessageType: SessionMessageType.MSG,
-        sessionId: 0,
-        messageId: 0,
-        ...options.session,
-      },
+      session:
+        options.session === undefined
+          ? { sessionType: SessionType.POINT_TO_POINT, sessionMessageType: SessionMessageType.MSG, sessionId: 0, messageId: 0 }
+          : {
+              sessionType: SessionType.POINT_TO_POINT,
+              sessionMessageType: SessionMessageType.MSG,
+              sessionId: 0,
+              messageId: 0,
+              ...options.session,
+            },
       msg: { contentType: { case: "appPayload", value: { payloadType: options.payloadType ?? "msg", blob: payload } } },
     };
     return { messageType: { case: "publish", value }, metadata: options.metadata ?? new Map() };

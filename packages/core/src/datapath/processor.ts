@@ -33,6 +33,9 @@ export interface ProcessorStats {
 /** Callback for local apps: what the datapath could not do with their message. */
 export type LocalErrorSink = (err: SlimError, msg: ProtoMessage) => void;
 
+const CONN_BIGINTS: bigint[] = Array.from({ length: 256 }, (_, i) => BigInt(i));
+const connBigint = (id: number): bigint => CONN_BIGINTS[id] ?? BigInt(id);
+
 export class MessageProcessor {
   readonly nodeId: string;
   readonly log: Logger;
@@ -140,7 +143,7 @@ export class MessageProcessor {
 
   /** Decrement TTL for messages from other nodes; false when the message must die here. */
   enterHeader(from: Connection, h: ProtoSLIMHeader): boolean {
-    h.incomingConn = BigInt(from.id);
+    h.incomingConn = connBigint(from.id);
     if (from.kind !== "local") {
       const ttl = h.ttl > 0 ? h.ttl - 1 : 0;
       h.ttl = ttl;

@@ -23,6 +23,8 @@ interface PrefixEntry {
   ids: Map<bigint, KindLists>;
   /** Per kind: refcount of each connection over all ids, for NULL-id (any instance) lookups. */
   anyIds: Record<ConnectionKind, Map<number, number>>;
+  /** Per kind: the keys of anyIds as an array, rebuilt on change (hot path reads it). */
+  anyList: KindLists;
   rr: number;
 }
 
@@ -47,7 +49,7 @@ export function prefixKey(c0: bigint, c1: bigint, c2: bigint): string {
 }
 
 export class SubscriptionTable {
-  private readonly prefixes = new Map<string, PrefixEntry>();
+  private readonly prefixes = new Map<bigint, Map<bigint, Map<bigint, PrefixEntry>>>();
   /** conn -> (route key string -> record) */
   private readonly byConn = new Map<number, Map<string, SubscriptionRecord>>();
 
@@ -77,10 +79,14 @@ export class SubscriptionTable {
     const recKey = `${pk}#${key.id.toString(36)}`;
     let forConn = this.byConn.get(conn);
     if (forConn?.has(recKey)) return { added: false, transition: false };
-    let entry = this.prefixes.get(pk);
+    let entry = this.entry(key.c0, key.c1, key.c2);
     if (entry === undefined) {
-      entry = { strings, ids: new Map(), anyIds: emptyAny(), rr: 0 };
-      this.prefixes.set(pk, entry);
+      entry = { strings, ids: new Map(), anyIds: emptyAny(), anyList: emptyLists(), rr: 0 };
+      let m1 = this.prefixes.get(key.c0);
+      if (m1 === undefined) this.prefixes.set(key.c0, (m1 = new Map()));
+      let m2 = m1.get(key.c1);
+      if (m2 === undefined) m1.set(key.c1, (m2 = new Map()));
+      m2.set(key.c2, entry);
     }
     let lists = entry.ids.get(key.id);
     if (lists === undefined) {
@@ -91,6 +97,7 @@ export class SubscriptionTable {
     lists[kind].push(conn);
     const any = entry.anyIds[kind];
     any.set(conn, (any.get(conn) ?? 0) + 1);
+    entry.anyList[kind] = [...any.keys()];
     if (forConn === undefined) {
       forConn = new Map();
       this.byConn.set(conn, forConn);
@@ -108,7 +115,7 @@ export class SubscriptionTable {
     if (rec === undefined || forConn === undefined) return { removed: undefined, transition: false };
     forConn.delete(recKey);
     if (forConn.size === 0) this.byConn.delete(conn);
-    return { removed: rec, transition: this.unlink(pk, rec) };
+    return { removed: rec, transition: this.unlink(rec) };
   }
 
   /** Remove every route of a connection; returns the removed records with their transition flag. */
@@ -118,13 +125,25 @@ export class SubscriptionTable {
     this.byConn.delete(conn);
     const out: Array<{ record: SubscriptionRecord; transition: boolean }> = [];
     for (const rec of forConn.values()) {
-      out.push({ record: rec, transition: this.unlink(prefixKey(rec.key.c0, rec.key.c1, rec.key.c2), rec) });
+      out.push({ record: rec, transition: this.unlink(rec) });
     }
     return out;
   }
 
-  private unlink(pk: string, rec: SubscriptionRecord): boolean {
-    const entry = this.prefixes.get(pk);
+  private entry(c0: bigint, c1: bigint, c2: bigint): PrefixEntry | undefined {
+    return this.prefixes.get(c0)?.get(c1)?.get(c2);
+  }
+
+  private deleteEntry(c0: bigint, c1: bigint, c2: bigint): void {
+    const m1 = this.prefixes.get(c0);
+    const m2 = m1?.get(c1);
+    m2?.delete(c2);
+    if (m2?.size === 0) m1!.delete(c1);
+    if (m1?.size === 0) this.prefixes.delete(c0);
+  }
+
+  private unlink(rec: SubscriptionRecord): boolean {
+    const entry = this.entry(rec.key.c0, rec.key.c1, rec.key.c2);
     if (entry === undefined) return false;
     const lists = entry.ids.get(rec.key.id);
     if (lists === undefined) return false;
@@ -135,9 +154,10 @@ export class SubscriptionTable {
     const n = (any.get(rec.conn) ?? 1) - 1;
     if (n <= 0) any.delete(rec.conn);
     else any.set(rec.conn, n);
+    entry.anyList[rec.kind] = [...any.keys()];
     const after = nonPeerCount(lists);
     if (KIND_ORDER.every((k) => lists[k].length === 0)) entry.ids.delete(rec.key.id);
-    if (entry.ids.size === 0) this.prefixes.delete(pk);
+    if (entry.ids.size === 0) this.deleteEntry(rec.key.c0, rec.key.c1, rec.key.c2);
     return rec.kind !== "peer" && after === 0;
   }
 
@@ -146,21 +166,21 @@ export class SubscriptionTable {
    * matches only that id; ANY_ID matches every instance of the prefix.
    */
   matchOne(c0: bigint, c1: bigint, c2: bigint, id: bigint, exclude: number, allowPeer = true): number | undefined {
-    const entry = this.prefixes.get(prefixKey(c0, c1, c2));
+    const entry = this.entry(c0, c1, c2);
     if (entry === undefined) return undefined;
+    const lists = id === ANY_ID ? entry.anyList : entry.ids.get(id);
+    if (lists === undefined) return undefined;
     for (const kind of KIND_ORDER) {
       if (kind === "peer" && !allowPeer) continue;
-      let candidates: number[];
-      if (id === ANY_ID) {
-        candidates = [...entry.anyIds[kind].keys()];
-      } else {
-        const lists = entry.ids.get(id);
-        if (lists === undefined) return undefined;
-        candidates = lists[kind];
+      const candidates = lists[kind];
+      const len = candidates.length;
+      if (len === 0) continue;
+      if (len === 1) {
+        const only = candidates[0]!;
+        if (only !== exclude) return only;
+        continue;
       }
-      const n = candidates.length - (candidates.includes(exclude) ? 1 : 0);
-      if (n <= 0) continue;
-      const pick = entry.rr++ % candidates.length;
+      const pick = entry.rr++ % len;
       for (let i = 0; i < candidates.length; i++) {
         const c = candidates[(pick + i) % candidates.length]!;
         if (c !== exclude) return c;
@@ -171,13 +191,13 @@ export class SubscriptionTable {
 
   /** Multicast: every matching connection except `exclude`. */
   matchAll(c0: bigint, c1: bigint, c2: bigint, id: bigint, exclude: number, allowPeer = true): number[] {
-    const entry = this.prefixes.get(prefixKey(c0, c1, c2));
+    const entry = this.entry(c0, c1, c2);
     if (entry === undefined) return [];
     const out = new Set<number>();
     for (const kind of KIND_ORDER) {
       if (kind === "peer" && !allowPeer) continue;
       if (id === ANY_ID) {
-        for (const c of entry.anyIds[kind].keys()) if (c !== exclude) out.add(c);
+        for (const c of entry.anyList[kind]) if (c !== exclude) out.add(c);
       } else {
         for (const c of entry.ids.get(id)?.[kind] ?? []) if (c !== exclude) out.add(c);
       }

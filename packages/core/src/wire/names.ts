@@ -20,6 +20,18 @@ export function toProtoName(n: Name): ProtoName {
   };
 }
 
+const cache = new WeakMap<Name, ProtoName>();
+
+/**
+ * toProtoName memoised per Name instance, for the hot publish path. The result
+ * is shared: callers must not mutate it.
+ */
+export function protoNameOf(n: Name): ProtoName {
+  let p = cache.get(n);
+  if (p === undefined) cache.set(n, (p = toProtoName(n)));
+  return p;
+}
+
 /** The 128-bit id of a wire name; an absent id means "any instance". */
 export function protoNameId(p: ProtoName): bigint {
   const id = p.name?.nameId;
