@@ -37,9 +37,9 @@ export async function tsClient(url: string, svc: string): Promise<TsClient> {
 }
 
 /** alice -> bob conversation; `send(n)` publishes the next n numbered messages, `check()` waits for all. */
-export async function conversation(url: string) {
+export async function conversation(url: string, bobUrl = url) {
   const alice = await tsClient(url, `alice${randomBytes(3).toString("hex")}`);
-  const bob = await tsClient(url, `bob${randomBytes(3).toString("hex")}`);
+  const bob = await tsClient(bobUrl, `bob${randomBytes(3).toString("hex")}`);
   await alice.ep.route(bob.ep.name, alice.up.id);
   const got: string[] = [];
   const reading = (async () => {
