@@ -60,17 +60,14 @@ export class RawLink {
     this.write(m);
   }
 
-  /** Negotiate as an EDGE dialer with an X25519 key; resolves when the reply arrived. */
-  async negotiate(timeoutMs = 5_000): Promise<void> {
-    this.write(
-      linkMessage(
-        negotiationPayload({ linkId: this.linkId, isReply: false, publicKey: this.keys.publicKey, connectionType: 2, nodeId: "node-raw" }),
-      ),
-    );
+  /** Negotiate as an EDGE dialer, with an X25519 key unless `withKey` is false; resolves when the reply arrived. */
+  async negotiate(timeoutMs = 5_000, withKey = true): Promise<void> {
+    const publicKey = withKey ? this.keys.publicKey : new Uint8Array(0);
+    this.write(linkMessage(negotiationPayload({ linkId: this.linkId, isReply: false, publicKey, connectionType: 2, nodeId: "node-raw" })));
     const reply = await this.waitFor((m) => m.messageType.case === "link", timeoutMs);
     const t = reply.messageType;
     if (t.case !== "link" || t.value.linkType.case !== "linkNegotiation") throw new Error("no link reply");
-    this.key = deriveLinkKey(this.keys.privateKey, t.value.linkType.value.linkEcdhPublicKey, this.linkId);
+    if (withKey) this.key = deriveLinkKey(this.keys.privateKey, t.value.linkType.value.linkEcdhPublicKey, this.linkId);
   }
 
   async waitFor(pred: (m: proto.ProtoMessage) => boolean, timeoutMs = 5_000): Promise<proto.ProtoMessage> {
