@@ -29,7 +29,8 @@ const WIRE_FIXED32 = 5;
 
 const TWO_32 = 4294967296;
 const MASK_32 = 0xffffffffn;
-const ASCII_CHUNK = 4096;
+/** Strings up to this many UTF-16 units / bytes are encoded and decoded by hand. */
+const SHORT_STRING = 8;
 
 /** Shared empty default for `bytes` fields; it has no elements, so sharing it is harmless. */
 export const EMPTY_BYTES: Uint8Array = new Uint8Array(0);
@@ -228,19 +229,16 @@ export class Reader {
 }
 
 function decodeUtf8(buf: Uint8Array, start: number, end: number): string {
-  const len = end - start;
-  if (len === 0) return "";
-  if (len <= ASCII_CHUNK) {
+  if (end - start <= SHORT_STRING) {
+    // Short ASCII strings: a JS loop beats the TextDecoder call overhead.
+    let s = "";
     let i = start;
-    while (i < end && buf[i]! < 0x80) i++;
-    if (i === end) {
-      if (len <= 16) {
-        let s = "";
-        for (let j = start; j < end; j++) s += String.fromCharCode(buf[j]!);
-        return s;
-      }
-      return String.fromCharCode.apply(null, buf.subarray(start, end) as unknown as number[]);
+    for (; i < end; i++) {
+      const b = buf[i]!;
+      if (b >= 0x80) break;
+      s += String.fromCharCode(b);
     }
+    if (i === end) return s;
   }
   try {
     return utf8Decoder.decode(buf.subarray(start, end));
@@ -324,7 +322,7 @@ export class Writer {
     const buf = this.buf;
     const start = this.pos + reserved;
     let pos = start;
-    if (n > 256) {
+    if (n > SHORT_STRING) {
       pos += utf8Encoder.encodeInto(s, buf.subarray(start)).written;
     } else {
       for (let i = 0; i < n; i++) {
