@@ -2,14 +2,14 @@
 // Copyright the slim-ts authors
 //
 // GENERATED FILE - DO NOT EDIT. Produced by scripts/gen-proto.mjs from packages/core/proto/dataplane/v1/dataplane.proto
-// (sha256 d047742b7a9f197ce99527f9d514c83d156f8649596b1f491af81311ac6a8bdd).
-// Regenerate with `npm run gen:proto`.
+// (sha256 d047742b7a9f197ce99527f9d514c83d156f8649596b1f491af81311ac6a8bdd). Regenerate with `npm run gen:proto`.
 //
-// Encoding is byte-identical to prost (the official Rust encoder): ascending field order (a oneof at the
-// position of its lowest field number), implicit-presence fields left out when they hold their default,
-// `optional` fields and present messages always written, map entries without empty key/value.
+// Encoding is byte-identical to prost (the official Rust encoder): ascending field numbers (a oneof at
+// the position of its lowest number), implicit-presence fields left out when they hold their default,
+// `optional` fields and present messages always written, map entries without an empty key or value.
 // Decoding is bounded (maxBytes, default 4 MiB) and throws only SlimError (PROTOCOL, MESSAGE_TOO_LARGE);
-// bytes fields of decoded messages are views into the input buffer.
+// bytes fields of decoded messages are views into the input; encoded messages may be views into a shared
+// 16 KiB slab (see proto-runtime.ts).
 
 import { decodeWith, EMPTY_BYTES, encodeWith, type Reader, readStringMapEntry, type Writer, writeStringMapEntry } from "../proto-runtime.js";
 
@@ -203,7 +203,7 @@ export function encodeProtoMessage(m: ProtoMessage): Uint8Array {
   return encodeWith(m, writeMessage);
 }
 
-/** Decodes a Message; throws SlimError "PROTOCOL" if malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
+/** Decodes a Message; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
 export function decodeProtoMessage(bytes: Uint8Array, maxBytes?: number): ProtoMessage {
   return decodeWith(bytes, maxBytes, readMessage, newMessage);
 }
@@ -265,7 +265,7 @@ export function encodeProtoSubscribe(m: ProtoSubscribe): Uint8Array {
   return encodeWith(m, writeSubscribe);
 }
 
-/** Decodes a Subscribe; throws SlimError "PROTOCOL" if malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
+/** Decodes a Subscribe; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
 export function decodeProtoSubscribe(bytes: Uint8Array, maxBytes?: number): ProtoSubscribe {
   return decodeWith(bytes, maxBytes, readSubscribe, newSubscribe);
 }
@@ -326,7 +326,7 @@ export function encodeProtoUnsubscribe(m: ProtoUnsubscribe): Uint8Array {
   return encodeWith(m, writeUnsubscribe);
 }
 
-/** Decodes a Unsubscribe; throws SlimError "PROTOCOL" if malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
+/** Decodes a Unsubscribe; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
 export function decodeProtoUnsubscribe(bytes: Uint8Array, maxBytes?: number): ProtoUnsubscribe {
   return decodeWith(bytes, maxBytes, readUnsubscribe, newUnsubscribe);
 }
@@ -405,7 +405,7 @@ export function encodeProtoPublish(m: ProtoPublish): Uint8Array {
   return encodeWith(m, writePublish);
 }
 
-/** Decodes a Publish; throws SlimError "PROTOCOL" if malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
+/** Decodes a Publish; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
 export function decodeProtoPublish(bytes: Uint8Array, maxBytes?: number): ProtoPublish {
   return decodeWith(bytes, maxBytes, readPublish, newPublish);
 }
@@ -470,7 +470,7 @@ export function encodeProtoSubscriptionAck(m: ProtoSubscriptionAck): Uint8Array 
   return encodeWith(m, writeSubscriptionAck);
 }
 
-/** Decodes a SubscriptionAck; throws SlimError "PROTOCOL" if malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
+/** Decodes a SubscriptionAck; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
 export function decodeProtoSubscriptionAck(bytes: Uint8Array, maxBytes?: number): ProtoSubscriptionAck {
   return decodeWith(bytes, maxBytes, readSubscriptionAck, newSubscriptionAck);
 }
@@ -529,7 +529,7 @@ export function encodeProtoLink(m: ProtoLink): Uint8Array {
   return encodeWith(m, writeLink);
 }
 
-/** Decodes a Link; throws SlimError "PROTOCOL" if malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
+/** Decodes a Link; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
 export function decodeProtoLink(bytes: Uint8Array, maxBytes?: number): ProtoLink {
   return decodeWith(bytes, maxBytes, readLink, newLink);
 }
@@ -639,7 +639,7 @@ export function encodeProtoLinkNegotiationPayload(m: ProtoLinkNegotiationPayload
   return encodeWith(m, writeLinkNegotiationPayload);
 }
 
-/** Decodes a LinkNegotiationPayload; throws SlimError "PROTOCOL" if malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
+/** Decodes a LinkNegotiationPayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
 export function decodeProtoLinkNegotiationPayload(bytes: Uint8Array, maxBytes?: number): ProtoLinkNegotiationPayload {
   return decodeWith(bytes, maxBytes, readLinkNegotiationPayload, newLinkNegotiationPayload);
 }
@@ -794,7 +794,7 @@ export function encodeProtoSLIMHeader(m: ProtoSLIMHeader): Uint8Array {
   return encodeWith(m, writeSLIMHeader);
 }
 
-/** Decodes a SLIMHeader; throws SlimError "PROTOCOL" if malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
+/** Decodes a SLIMHeader; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
 export function decodeProtoSLIMHeader(bytes: Uint8Array, maxBytes?: number): ProtoSLIMHeader {
   return decodeWith(bytes, maxBytes, readSLIMHeader, newSLIMHeader);
 }
@@ -866,7 +866,7 @@ export function encodeProtoSessionHeader(m: ProtoSessionHeader): Uint8Array {
   return encodeWith(m, writeSessionHeader);
 }
 
-/** Decodes a SessionHeader; throws SlimError "PROTOCOL" if malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
+/** Decodes a SessionHeader; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
 export function decodeProtoSessionHeader(bytes: Uint8Array, maxBytes?: number): ProtoSessionHeader {
   return decodeWith(bytes, maxBytes, readSessionHeader, newSessionHeader);
 }
@@ -932,7 +932,7 @@ export function encodeProtoName(m: ProtoName): Uint8Array {
   return encodeWith(m, writeName);
 }
 
-/** Decodes a Name; throws SlimError "PROTOCOL" if malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
+/** Decodes a Name; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
 export function decodeProtoName(bytes: Uint8Array, maxBytes?: number): ProtoName {
   return decodeWith(bytes, maxBytes, readName, newName);
 }
@@ -1009,7 +1009,7 @@ export function encodeProtoEncodedName(m: ProtoEncodedName): Uint8Array {
   return encodeWith(m, writeEncodedName);
 }
 
-/** Decodes a EncodedName; throws SlimError "PROTOCOL" if malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
+/** Decodes a EncodedName; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
 export function decodeProtoEncodedName(bytes: Uint8Array, maxBytes?: number): ProtoEncodedName {
   return decodeWith(bytes, maxBytes, readEncodedName, newEncodedName);
 }
@@ -1067,7 +1067,7 @@ export function encodeProtoNameId(m: ProtoNameId): Uint8Array {
   return encodeWith(m, writeNameId);
 }
 
-/** Decodes a NameId; throws SlimError "PROTOCOL" if malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
+/** Decodes a NameId; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
 export function decodeProtoNameId(bytes: Uint8Array, maxBytes?: number): ProtoNameId {
   return decodeWith(bytes, maxBytes, readNameId, newNameId);
 }
@@ -1131,7 +1131,7 @@ export function encodeProtoStringName(m: ProtoStringName): Uint8Array {
   return encodeWith(m, writeStringName);
 }
 
-/** Decodes a StringName; throws SlimError "PROTOCOL" if malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
+/** Decodes a StringName; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
 export function decodeProtoStringName(bytes: Uint8Array, maxBytes?: number): ProtoStringName {
   return decodeWith(bytes, maxBytes, readStringName, newStringName);
 }
@@ -1205,7 +1205,7 @@ export function encodeProtoContent(m: ProtoContent): Uint8Array {
   return encodeWith(m, writeContent);
 }
 
-/** Decodes a Content; throws SlimError "PROTOCOL" if malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
+/** Decodes a Content; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
 export function decodeProtoContent(bytes: Uint8Array, maxBytes?: number): ProtoContent {
   return decodeWith(bytes, maxBytes, readContent, newContent);
 }
@@ -1262,7 +1262,7 @@ export function encodeProtoApplicationPayload(m: ProtoApplicationPayload): Uint8
   return encodeWith(m, writeApplicationPayload);
 }
 
-/** Decodes a ApplicationPayload; throws SlimError "PROTOCOL" if malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
+/** Decodes a ApplicationPayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
 export function decodeProtoApplicationPayload(bytes: Uint8Array, maxBytes?: number): ProtoApplicationPayload {
   return decodeWith(bytes, maxBytes, readApplicationPayload, newApplicationPayload);
 }
@@ -1547,7 +1547,7 @@ export function encodeProtoCommandPayload(m: ProtoCommandPayload): Uint8Array {
   return encodeWith(m, writeCommandPayload);
 }
 
-/** Decodes a CommandPayload; throws SlimError "PROTOCOL" if malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
+/** Decodes a CommandPayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
 export function decodeProtoCommandPayload(bytes: Uint8Array, maxBytes?: number): ProtoCommandPayload {
   return decodeWith(bytes, maxBytes, readCommandPayload, newCommandPayload);
 }
@@ -1578,7 +1578,7 @@ export function encodeProtoDiscoveryRequestPayload(m: ProtoDiscoveryRequestPaylo
   return encodeWith(m, writeDiscoveryRequestPayload);
 }
 
-/** Decodes a DiscoveryRequestPayload; throws SlimError "PROTOCOL" if malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
+/** Decodes a DiscoveryRequestPayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
 export function decodeProtoDiscoveryRequestPayload(bytes: Uint8Array, maxBytes?: number): ProtoDiscoveryRequestPayload {
   return decodeWith(bytes, maxBytes, readDiscoveryRequestPayload, newDiscoveryRequestPayload);
 }
@@ -1609,7 +1609,7 @@ export function encodeProtoDiscoveryReplyPayload(m: ProtoDiscoveryReplyPayload):
   return encodeWith(m, writeDiscoveryReplyPayload);
 }
 
-/** Decodes a DiscoveryReplyPayload; throws SlimError "PROTOCOL" if malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
+/** Decodes a DiscoveryReplyPayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
 export function decodeProtoDiscoveryReplyPayload(bytes: Uint8Array, maxBytes?: number): ProtoDiscoveryReplyPayload {
   return decodeWith(bytes, maxBytes, readDiscoveryReplyPayload, newDiscoveryReplyPayload);
 }
@@ -1701,7 +1701,7 @@ export function encodeProtoJoinRequestPayload(m: ProtoJoinRequestPayload): Uint8
   return encodeWith(m, writeJoinRequestPayload);
 }
 
-/** Decodes a JoinRequestPayload; throws SlimError "PROTOCOL" if malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
+/** Decodes a JoinRequestPayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
 export function decodeProtoJoinRequestPayload(bytes: Uint8Array, maxBytes?: number): ProtoJoinRequestPayload {
   return decodeWith(bytes, maxBytes, readJoinRequestPayload, newJoinRequestPayload);
 }
@@ -1758,7 +1758,7 @@ export function encodeProtoTimerSettings(m: ProtoTimerSettings): Uint8Array {
   return encodeWith(m, writeTimerSettings);
 }
 
-/** Decodes a TimerSettings; throws SlimError "PROTOCOL" if malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
+/** Decodes a TimerSettings; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
 export function decodeProtoTimerSettings(bytes: Uint8Array, maxBytes?: number): ProtoTimerSettings {
   return decodeWith(bytes, maxBytes, readTimerSettings, newTimerSettings);
 }
@@ -1819,7 +1819,7 @@ export function encodeProtoJoinReplyPayload(m: ProtoJoinReplyPayload): Uint8Arra
   return encodeWith(m, writeJoinReplyPayload);
 }
 
-/** Decodes a JoinReplyPayload; throws SlimError "PROTOCOL" if malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
+/** Decodes a JoinReplyPayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
 export function decodeProtoJoinReplyPayload(bytes: Uint8Array, maxBytes?: number): ProtoJoinReplyPayload {
   return decodeWith(bytes, maxBytes, readJoinReplyPayload, newJoinReplyPayload);
 }
@@ -1850,7 +1850,7 @@ export function encodeProtoLeaveRequestPayload(m: ProtoLeaveRequestPayload): Uin
   return encodeWith(m, writeLeaveRequestPayload);
 }
 
-/** Decodes a LeaveRequestPayload; throws SlimError "PROTOCOL" if malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
+/** Decodes a LeaveRequestPayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
 export function decodeProtoLeaveRequestPayload(bytes: Uint8Array, maxBytes?: number): ProtoLeaveRequestPayload {
   return decodeWith(bytes, maxBytes, readLeaveRequestPayload, newLeaveRequestPayload);
 }
@@ -1881,7 +1881,7 @@ export function encodeProtoLeaveReplyPayload(m: ProtoLeaveReplyPayload): Uint8Ar
   return encodeWith(m, writeLeaveReplyPayload);
 }
 
-/** Decodes a LeaveReplyPayload; throws SlimError "PROTOCOL" if malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
+/** Decodes a LeaveReplyPayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
 export function decodeProtoLeaveReplyPayload(bytes: Uint8Array, maxBytes?: number): ProtoLeaveReplyPayload {
   return decodeWith(bytes, maxBytes, readLeaveReplyPayload, newLeaveReplyPayload);
 }
@@ -1955,7 +1955,7 @@ export function encodeProtoParticipant(m: ProtoParticipant): Uint8Array {
   return encodeWith(m, writeParticipant);
 }
 
-/** Decodes a Participant; throws SlimError "PROTOCOL" if malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
+/** Decodes a Participant; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
 export function decodeProtoParticipant(bytes: Uint8Array, maxBytes?: number): ProtoParticipant {
   return decodeWith(bytes, maxBytes, readParticipant, newParticipant);
 }
@@ -2010,7 +2010,7 @@ export function encodeProtoParticipantSettings(m: ProtoParticipantSettings): Uin
   return encodeWith(m, writeParticipantSettings);
 }
 
-/** Decodes a ParticipantSettings; throws SlimError "PROTOCOL" if malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
+/** Decodes a ParticipantSettings; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
 export function decodeProtoParticipantSettings(bytes: Uint8Array, maxBytes?: number): ProtoParticipantSettings {
   return decodeWith(bytes, maxBytes, readParticipantSettings, newParticipantSettings);
 }
@@ -2066,7 +2066,7 @@ export function encodeProtoMlsPayload(m: ProtoMlsPayload): Uint8Array {
   return encodeWith(m, writeMlsPayload);
 }
 
-/** Decodes a MlsPayload; throws SlimError "PROTOCOL" if malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
+/** Decodes a MlsPayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
 export function decodeProtoMlsPayload(bytes: Uint8Array, maxBytes?: number): ProtoMlsPayload {
   return decodeWith(bytes, maxBytes, readMlsPayload, newMlsPayload);
 }
@@ -2114,7 +2114,7 @@ export function encodeProtoMlsSettings(m: ProtoMlsSettings): Uint8Array {
   return encodeWith(m, writeMlsSettings);
 }
 
-/** Decodes a MlsSettings; throws SlimError "PROTOCOL" if malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
+/** Decodes a MlsSettings; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
 export function decodeProtoMlsSettings(bytes: Uint8Array, maxBytes?: number): ProtoMlsSettings {
   return decodeWith(bytes, maxBytes, readMlsSettings, newMlsSettings);
 }
@@ -2239,7 +2239,7 @@ export function encodeProtoHeaderIntegrityAad(m: ProtoHeaderIntegrityAad): Uint8
   return encodeWith(m, writeHeaderIntegrityAad);
 }
 
-/** Decodes a HeaderIntegrityAad; throws SlimError "PROTOCOL" if malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
+/** Decodes a HeaderIntegrityAad; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
 export function decodeProtoHeaderIntegrityAad(bytes: Uint8Array, maxBytes?: number): ProtoHeaderIntegrityAad {
   return decodeWith(bytes, maxBytes, readHeaderIntegrityAad, newHeaderIntegrityAad);
 }
@@ -2327,7 +2327,7 @@ export function encodeProtoGroupUpdatePayload(m: ProtoGroupUpdatePayload): Uint8
   return encodeWith(m, writeGroupUpdatePayload);
 }
 
-/** Decodes a GroupUpdatePayload; throws SlimError "PROTOCOL" if malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
+/** Decodes a GroupUpdatePayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
 export function decodeProtoGroupUpdatePayload(bytes: Uint8Array, maxBytes?: number): ProtoGroupUpdatePayload {
   return decodeWith(bytes, maxBytes, readGroupUpdatePayload, newGroupUpdatePayload);
 }
@@ -2392,7 +2392,7 @@ export function encodeProtoGroupWelcomePayload(m: ProtoGroupWelcomePayload): Uin
   return encodeWith(m, writeGroupWelcomePayload);
 }
 
-/** Decodes a GroupWelcomePayload; throws SlimError "PROTOCOL" if malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
+/** Decodes a GroupWelcomePayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
 export function decodeProtoGroupWelcomePayload(bytes: Uint8Array, maxBytes?: number): ProtoGroupWelcomePayload {
   return decodeWith(bytes, maxBytes, readGroupWelcomePayload, newGroupWelcomePayload);
 }
@@ -2444,7 +2444,7 @@ export function encodeProtoGroupClosePayload(m: ProtoGroupClosePayload): Uint8Ar
   return encodeWith(m, writeGroupClosePayload);
 }
 
-/** Decodes a GroupClosePayload; throws SlimError "PROTOCOL" if malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
+/** Decodes a GroupClosePayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
 export function decodeProtoGroupClosePayload(bytes: Uint8Array, maxBytes?: number): ProtoGroupClosePayload {
   return decodeWith(bytes, maxBytes, readGroupClosePayload, newGroupClosePayload);
 }
@@ -2504,7 +2504,7 @@ export function encodeProtoGroupProposalPayload(m: ProtoGroupProposalPayload): U
   return encodeWith(m, writeGroupProposalPayload);
 }
 
-/** Decodes a GroupProposalPayload; throws SlimError "PROTOCOL" if malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
+/** Decodes a GroupProposalPayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
 export function decodeProtoGroupProposalPayload(bytes: Uint8Array, maxBytes?: number): ProtoGroupProposalPayload {
   return decodeWith(bytes, maxBytes, readGroupProposalPayload, newGroupProposalPayload);
 }
@@ -2535,7 +2535,7 @@ export function encodeProtoGroupAckPayload(m: ProtoGroupAckPayload): Uint8Array 
   return encodeWith(m, writeGroupAckPayload);
 }
 
-/** Decodes a GroupAckPayload; throws SlimError "PROTOCOL" if malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
+/** Decodes a GroupAckPayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
 export function decodeProtoGroupAckPayload(bytes: Uint8Array, maxBytes?: number): ProtoGroupAckPayload {
   return decodeWith(bytes, maxBytes, readGroupAckPayload, newGroupAckPayload);
 }
@@ -2566,7 +2566,7 @@ export function encodeProtoGroupNackPayload(m: ProtoGroupNackPayload): Uint8Arra
   return encodeWith(m, writeGroupNackPayload);
 }
 
-/** Decodes a GroupNackPayload; throws SlimError "PROTOCOL" if malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
+/** Decodes a GroupNackPayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
 export function decodeProtoGroupNackPayload(bytes: Uint8Array, maxBytes?: number): ProtoGroupNackPayload {
   return decodeWith(bytes, maxBytes, readGroupNackPayload, newGroupNackPayload);
 }
@@ -2613,7 +2613,7 @@ export function encodeProtoHeartbeatPayload(m: ProtoHeartbeatPayload): Uint8Arra
   return encodeWith(m, writeHeartbeatPayload);
 }
 
-/** Decodes a HeartbeatPayload; throws SlimError "PROTOCOL" if malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
+/** Decodes a HeartbeatPayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
 export function decodeProtoHeartbeatPayload(bytes: Uint8Array, maxBytes?: number): ProtoHeartbeatPayload {
   return decodeWith(bytes, maxBytes, readHeartbeatPayload, newHeartbeatPayload);
 }
@@ -2681,7 +2681,7 @@ export function encodeProtoUpdateParticipantStatePayload(m: ProtoUpdateParticipa
   return encodeWith(m, writeUpdateParticipantStatePayload);
 }
 
-/** Decodes a UpdateParticipantStatePayload; throws SlimError "PROTOCOL" if malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
+/** Decodes a UpdateParticipantStatePayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
 export function decodeProtoUpdateParticipantStatePayload(bytes: Uint8Array, maxBytes?: number): ProtoUpdateParticipantStatePayload {
   return decodeWith(bytes, maxBytes, readUpdateParticipantStatePayload, newUpdateParticipantStatePayload);
 }
@@ -2741,7 +2741,7 @@ export function encodeProtoRejoinRequestPayload(m: ProtoRejoinRequestPayload): U
   return encodeWith(m, writeRejoinRequestPayload);
 }
 
-/** Decodes a RejoinRequestPayload; throws SlimError "PROTOCOL" if malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
+/** Decodes a RejoinRequestPayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
 export function decodeProtoRejoinRequestPayload(bytes: Uint8Array, maxBytes?: number): ProtoRejoinRequestPayload {
   return decodeWith(bytes, maxBytes, readRejoinRequestPayload, newRejoinRequestPayload);
 }
@@ -2796,7 +2796,7 @@ export function encodeProtoRejoinReplyPayload(m: ProtoRejoinReplyPayload): Uint8
   return encodeWith(m, writeRejoinReplyPayload);
 }
 
-/** Decodes a RejoinReplyPayload; throws SlimError "PROTOCOL" if malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
+/** Decodes a RejoinReplyPayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
 export function decodeProtoRejoinReplyPayload(bytes: Uint8Array, maxBytes?: number): ProtoRejoinReplyPayload {
   return decodeWith(bytes, maxBytes, readRejoinReplyPayload, newRejoinReplyPayload);
 }
