@@ -8,7 +8,6 @@ import * as grpc from "@grpc/grpc-js";
 import { randomUUID } from "node:crypto";
 import {
   OPEN_CHANNEL_PATH,
-  codec,
   computeHeaderMac,
   deriveLinkKey,
   generateLinkKeyPair,
@@ -18,6 +17,12 @@ import {
   proto,
 } from "@slim-ts/core/internal";
 
+const codec = {
+  serialize: (b: Uint8Array): Buffer => Buffer.from(b),
+  deserialize: (b: Buffer): Uint8Array => b,
+};
+
+/** Written with grpc-js on purpose: an independent gRPC implementation against our server. */
 export class RawLink {
   readonly received: proto.ProtoMessage[] = [];
   ended = false;

@@ -16,7 +16,10 @@ export { DialedLink } from "./link/grpc-client.js";
 export type { DialOptions, TlsClientOptions } from "./link/grpc-client.js";
 export { openChannelHandler } from "./link/grpc-server.js";
 export type { AcceptOptions } from "./link/grpc-server.js";
-export { dataPlaneService, OPEN_CHANNEL_PATH, codec } from "./link/grpc-service.js";
+export { createH2Server, openChannel, OPEN_CHANNEL_PATH, GrpcStatus } from "./link/h2.js";
+export type { H2ServerOptions, H2ClientOptions, H2Channel } from "./link/h2.js";
+export { Http2FrameStream, GRPC_MAX_MESSAGE_BYTES } from "./link/frame-stream.js";
+export type { FrameStream } from "./link/frame-stream.js";
 export { attachLocal, LocalConnection } from "./link/local.js";
 export {
   computeHeaderMac,

@@ -2,16 +2,9 @@
 // Copyright the slim-ts authors
 
 import { readFile } from "node:fs/promises";
-import * as grpc from "@grpc/grpc-js";
+import type { Http2SecureServer, Http2Server } from "node:http2";
 import { SlimError, loggerFromEnv, type Logger } from "@slim-ts/core";
-import {
-  DialedLink,
-  MAX_MESSAGE_BYTES,
-  MessageProcessor,
-  dataPlaneService,
-  openChannelHandler,
-  type DialOptions,
-} from "@slim-ts/core/internal";
+import { DialedLink, MessageProcessor, createH2Server, openChannelHandler, type DialOptions } from "@slim-ts/core/internal";
 import { parseNodeConfig, type NodeConfig, type NodeConfigInput } from "./config.js";
 import { nodeStatus, type NodeStatus } from "./status.js";
 import { startStatusServer, type StatusServer } from "./status-server.js";
@@ -47,12 +40,26 @@ async function pem(path: string | undefined): Promise<Buffer | null> {
   }
 }
 
-function serverCredentials(config: NodeConfig): Promise<grpc.ServerCredentials> | grpc.ServerCredentials {
+async function serverTls(config: NodeConfig) {
   const tls = config.tls;
-  if (tls === undefined) return grpc.ServerCredentials.createInsecure();
-  return Promise.all([pem(tls.cert), pem(tls.key), pem(tls.ca)]).then(([cert, key, ca]) =>
-    grpc.ServerCredentials.createSsl(ca, [{ cert_chain: cert!, private_key: key! }], tls.requireClientCert ?? ca !== null),
-  );
+  if (tls === undefined) return undefined;
+  const [cert, key, ca] = await Promise.all([pem(tls.cert), pem(tls.key), pem(tls.ca)]);
+  return { cert: cert!, key: key!, ...(ca === null ? {} : { ca }), requireClientCert: tls.requireClientCert ?? ca !== null };
+}
+
+function listen(server: Http2Server | Http2SecureServer, listenOn: string): Promise<number> {
+  const i = listenOn.lastIndexOf(":");
+  const host = listenOn.slice(0, i).replace(/^\[|\]$/g, "");
+  const port = Number(listenOn.slice(i + 1));
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(new SlimError("CONFIG", `cannot listen on ${listenOn}: ${err.message}`, { cause: err }));
+    server.once("error", onError);
+    server.listen(port, host, () => {
+      server.off("error", onError);
+      const a = server.address();
+      resolve(typeof a === "object" && a !== null ? a.port : port);
+    });
+  });
 }
 
 /** Start a SLIM node: a gRPC data-plane server plus links to other nodes. */
@@ -65,25 +72,20 @@ export async function startNode(input: NodeConfigInput = {}, options: StartNodeO
     logger,
     maxSubscriptionsPerConnection: config.limits.maxSubscriptionsPerConnection,
   });
-  const server = new grpc.Server({
-    "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
-    "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
-    "grpc.keepalive_time_ms": 120_000,
-    "grpc.keepalive_timeout_ms": 20_000,
-  });
   const accept = openChannelHandler(processor, {
     strictMac: !config.lenient,
     maxLinks: config.limits.maxLinks,
     negotiationTimeoutMs: config.limits.negotiationTimeoutMs,
     onLinkDown: (l, err) => log.debug("link down", { conn: l.id, error: err.message }),
   });
-  server.addService(dataPlaneService, { openChannel: accept.handler });
-  const creds = await serverCredentials(config);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(config.listen, creds, (err, p) =>
-      err ? reject(new SlimError("CONFIG", `cannot listen on ${config.listen}: ${err.message}`, { cause: err })) : resolve(p),
-    ),
-  );
+  const tls = await serverTls(config);
+  const server = createH2Server({ ...(tls === undefined ? {} : { tls }), onChannel: accept.handler });
+  const sessions = new Set<import("node:http2").Http2Session>();
+  server.on("session", (s) => {
+    sessions.add(s);
+    s.once("close", () => sessions.delete(s));
+  });
+  const port = await listen(server, config.listen);
   const host = config.listen.slice(0, config.listen.lastIndexOf(":"));
   const address = `${host}:${port}`;
   const url = `${config.tls === undefined ? "http" : "https"}://${address}`;
@@ -114,8 +116,13 @@ export async function startNode(input: NodeConfigInput = {}, options: StartNodeO
         for (const d of dialed) d.close();
         for (const l of accept.links) l.close("node shutting down");
         processor.close();
-        await new Promise<void>((r) => server.tryShutdown(() => r()));
-        server.forceShutdown();
+        await new Promise<void>((r) => {
+          server.close(() => r());
+          for (const s of sessions) s.close();
+          setTimeout(() => {
+            for (const s of sessions) s.destroy();
+          }, 1_000).unref();
+        });
         resolveClosed();
       })();
       return closing;

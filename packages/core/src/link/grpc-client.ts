@@ -5,12 +5,10 @@
 // backoff that keeps the link id and replays what was forwarded on it.
 
 import { randomUUID } from "node:crypto";
-import * as grpc from "@grpc/grpc-js";
-import type { Duplex } from "node:stream";
 import type { MessageProcessor } from "../datapath/processor.js";
 import { SlimError } from "../errors.js";
-import { codec, OPEN_CHANNEL_PATH } from "./grpc-service.js";
-import { Link, MAX_MESSAGE_BYTES } from "./link.js";
+import { openChannel, type H2ClientOptions } from "./h2.js";
+import { Link } from "./link.js";
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_RECONNECT_INITIAL_MS = 250;
@@ -40,10 +38,9 @@ export interface DialOptions {
   signal?: AbortSignal;
 }
 
-const toBuf = (v: Uint8Array | string | undefined): Buffer | null =>
-  v === undefined ? null : typeof v === "string" ? Buffer.from(v) : Buffer.from(v);
+const pemBuffer = (v: Uint8Array | string): Buffer => (typeof v === "string" ? Buffer.from(v) : Buffer.from(v.buffer, v.byteOffset, v.byteLength));
 
-function parseTarget(url: string): { target: string; secure: boolean } {
+function parseTarget(url: string): URL {
   let u: URL;
   try {
     u = new URL(url);
@@ -54,21 +51,23 @@ function parseTarget(url: string): { target: string; secure: boolean } {
     throw new SlimError("INVALID_ARGUMENT", `endpoint URL must start with http:// or https://, got ${JSON.stringify(url)}`);
   }
   if (u.port === "") throw new SlimError("INVALID_ARGUMENT", `endpoint URL needs a port: ${JSON.stringify(url)}`);
-  return { target: `${u.hostname}:${u.port}`, secure: u.protocol === "https:" };
+  return u;
 }
 
 /** A link this process dialed. Stays registered across reconnects until `close()`. */
 export class DialedLink {
   readonly link: Link;
   readonly url: string;
-  private readonly client: grpc.Client;
+  private readonly target: URL;
+  private readonly h2: H2ClientOptions;
+  private session: import("node:http2").ClientHttp2Session | undefined;
+  private keepaliveTimer: NodeJS.Timeout | undefined;
   private registered = false;
   private closing = false;
   private attempt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly ready: Promise<void>;
   private settleReady!: (err?: SlimError) => void;
-  private readonly headers: Record<string, string>;
 
   private constructor(
     private readonly processor: MessageProcessor,
@@ -76,24 +75,23 @@ export class DialedLink {
     private readonly options: DialOptions,
   ) {
     this.url = url;
-    const { target, secure } = parseTarget(url);
+    this.target = parseTarget(url);
+    const secure = this.target.protocol === "https:";
     if (!secure && options.tls !== undefined) throw new SlimError("INVALID_ARGUMENT", "TLS options given for an http:// endpoint");
-    const tls = options.tls ?? {};
-    const creds = secure
-      ? grpc.credentials.createSsl(toBuf(tls.ca), toBuf(tls.key), toBuf(tls.cert))
-      : grpc.credentials.createInsecure();
-    const channelOptions: grpc.ChannelOptions = {
-      "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
-      "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
-      "grpc.initial_reconnect_backoff_ms": options.reconnect?.initialDelayMs ?? DEFAULT_RECONNECT_INITIAL_MS,
-      "grpc.max_reconnect_backoff_ms": options.reconnect?.maxDelayMs ?? DEFAULT_RECONNECT_MAX_MS,
-      ...(tls.serverName === undefined ? {} : { "grpc.ssl_target_name_override": tls.serverName }),
-      ...(options.keepalive === undefined
+    const tls = options.tls;
+    this.h2 = {
+      ...(tls === undefined
         ? {}
-        : { "grpc.keepalive_time_ms": options.keepalive.timeMs, "grpc.keepalive_timeout_ms": options.keepalive.timeoutMs }),
+        : {
+            tls: {
+              ...(tls.ca === undefined ? {} : { ca: pemBuffer(tls.ca) }),
+              ...(tls.cert === undefined ? {} : { cert: pemBuffer(tls.cert) }),
+              ...(tls.key === undefined ? {} : { key: pemBuffer(tls.key) }),
+              ...(tls.serverName === undefined ? {} : { servername: tls.serverName }),
+            },
+          }),
+      ...(options.headers === undefined ? {} : { headers: options.headers }),
     };
-    this.client = new grpc.Client(target, creds, channelOptions);
-    this.headers = options.headers ?? {};
     const id = processor.allocateId();
     this.link = new Link(
       id,
@@ -135,11 +133,23 @@ export class DialedLink {
 
   private open(): void {
     if (this.closing) return;
-    const md = new grpc.Metadata();
-    for (const [k, v] of Object.entries(this.headers)) md.set(k, v);
-    const call = this.client.makeBidiStreamRequest(OPEN_CHANNEL_PATH, codec.serialize, codec.deserialize, md, {});
-    call.on("error", () => {}); // reported through the link's stream listeners
-    this.link.attach(call as unknown as Duplex, () => call.cancel());
+    const { stream, session } = openChannel(this.target, this.h2);
+    this.session = session;
+    this.link.attach(stream);
+    const ka = this.options.keepalive;
+    if (ka !== undefined) {
+      clearInterval(this.keepaliveTimer);
+      this.keepaliveTimer = setInterval(() => {
+        if (session.closed || session.destroyed) return;
+        const timer = setTimeout(() => session.destroy(new Error("keepalive ping timed out")), ka.timeoutMs);
+        try {
+          session.ping(() => clearTimeout(timer));
+        } catch {
+          clearTimeout(timer);
+        }
+      }, ka.timeMs);
+      this.keepaliveTimer.unref();
+    }
   }
 
   private onUp(): void {
@@ -173,10 +183,11 @@ export class DialedLink {
     if (this.closing) return;
     this.closing = true;
     clearTimeout(this.retryTimer);
+    clearInterval(this.keepaliveTimer);
     this.link.close("link closed by this side");
+    this.session?.close();
     if (this.registered) this.processor.unregister(this.link.id);
     else this.processor.releaseId(this.link.id);
-    this.client.close();
     this.settleReady(new SlimError("CLOSED", "link closed"));
   }
 }

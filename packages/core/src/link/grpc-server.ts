@@ -3,10 +3,9 @@
 
 // Accepting links: the OpenChannel handler a node's gRPC server installs.
 
-import * as grpc from "@grpc/grpc-js";
-import type { Duplex } from "node:stream";
 import type { MessageProcessor } from "../datapath/processor.js";
 import type { SlimError } from "../errors.js";
+import type { FrameStream } from "./frame-stream.js";
 import { Link } from "./link.js";
 
 export interface AcceptOptions {
@@ -20,11 +19,9 @@ export interface AcceptOptions {
 
 export function openChannelHandler(processor: MessageProcessor, options: AcceptOptions) {
   const open = new Set<Link>();
-  const handler = (call: grpc.ServerDuplexStream<Uint8Array, Uint8Array>): void => {
-    // Official clients wait for response headers before sending their Link message.
-    call.sendMetadata(new grpc.Metadata());
+  const handler = (stream: FrameStream): void => {
     if (open.size >= (options.maxLinks ?? 1_000)) {
-      call.emit("error", { code: grpc.status.RESOURCE_EXHAUSTED, details: "too many links" });
+      stream.destroy("too many links");
       return;
     }
     const id = processor.allocateId();
@@ -53,13 +50,10 @@ export function openChannelHandler(processor: MessageProcessor, options: AcceptO
           options.onLinkDown?.(l, err);
         },
       },
-      call.getPeer(),
+      stream.remote,
     );
     open.add(link);
-    call.on("error", () => {});
-    link.attach(call as unknown as Duplex, () => {
-      if (!call.writableEnded) call.end();
-    });
+    link.attach(stream);
   };
   return { handler, links: open };
 }

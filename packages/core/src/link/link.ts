@@ -5,12 +5,12 @@
 // header MACs, bounded decode, counters. Transport-specific code (dialing,
 // reconnecting, accepting) lives in grpc-client.ts and grpc-server.ts.
 
-import type { Duplex } from "node:stream";
 import type { MessageProcessor } from "../datapath/processor.js";
 import { countDrop, newCounters, type Connection, type ConnectionInfo, type ConnectionKind, type DropReason } from "../datapath/types.js";
 import { SlimError } from "../errors.js";
 import { decodeProtoMessage, encodeProtoMessage, type ProtoMessage } from "../wire/gen/dataplane.js";
 import { headerOf } from "../wire/validate.js";
+import type { FrameStream } from "./frame-stream.js";
 import { computeHeaderMac, deriveLinkKey, generateLinkKeyPair, verifyHeaderMac, type LinkKeyPair } from "./header-mac.js";
 import {
   NEGOTIATION_TIMEOUT_MS,
@@ -47,8 +47,7 @@ export class Link implements Connection {
   readonly counters = newCounters();
   readonly info: ConnectionInfo;
   private state: State = "idle";
-  private stream: Duplex | undefined;
-  private endStream: (() => void) | undefined;
+  private stream: FrameStream | undefined;
   private keys: LinkKeyPair | undefined;
   private macKey: Uint8Array | undefined;
   private negotiationTimer: NodeJS.Timeout | undefined;
@@ -78,21 +77,20 @@ export class Link implements Connection {
   }
 
   /** Start negotiating on a fresh stream (first connect or a reconnect). */
-  attach(stream: Duplex, endStream: () => void): void {
+  attach(stream: FrameStream): void {
     if (this.state === "closed") {
-      endStream();
+      stream.end();
       return;
     }
     this.detachStream();
     this.stream = stream;
-    this.endStream = endStream;
     this.state = "negotiating";
     this.macKey = undefined;
     this.keys = generateLinkKeyPair();
-    stream.on("data", (chunk: Uint8Array) => this.onFrame(stream, chunk));
-    stream.on("error", (err: Error) => this.onStreamEnd(stream, SlimError.from(err, "CONNECTION")));
-    stream.on("end", () => this.onStreamEnd(stream, new SlimError("CONNECTION", "link stream ended by peer")));
-    stream.on("close", () => this.onStreamEnd(stream, new SlimError("CONNECTION", "link stream closed")));
+    stream.start(
+      (bytes) => this.onFrame(stream, bytes),
+      (err) => this.onStreamEnd(stream, err),
+    );
     this.negotiationTimer = setTimeout(
       () => this.fail(new SlimError("TIMEOUT", "timed out waiting for link negotiation")),
       this.options.negotiationTimeoutMs ?? NEGOTIATION_TIMEOUT_MS,
@@ -112,7 +110,7 @@ export class Link implements Connection {
     }
   }
 
-  private onFrame(from: Duplex, chunk: Uint8Array): void {
+  private onFrame(from: FrameStream, chunk: Uint8Array): void {
     if (from !== this.stream) return;
     this.counters.msgsIn++;
     this.counters.bytesIn += chunk.length;
@@ -204,8 +202,8 @@ export class Link implements Connection {
 
   private writeRaw(msg: ProtoMessage): boolean {
     const s = this.stream;
-    if (s === undefined || s.destroyed || s.writableEnded) return false;
-    if (s.writableLength > this.maxBuffered) {
+    if (s === undefined) return false;
+    if (s.bufferedBytes > this.maxBuffered) {
       countDrop(this.counters, "backpressure");
       return false;
     }
@@ -219,7 +217,7 @@ export class Link implements Connection {
       countDrop(this.counters, "too_large");
       return false;
     }
-    s.write(bytes);
+    if (!s.write(bytes)) return false;
     this.counters.msgsOut++;
     this.counters.bytesOut += bytes.length;
     return true;
@@ -230,7 +228,7 @@ export class Link implements Connection {
     this.processor.stats.dropped[reason] = (this.processor.stats.dropped[reason] ?? 0) + 1;
   }
 
-  private onStreamEnd(stream: Duplex, err: SlimError): void {
+  private onStreamEnd(stream: FrameStream, err: SlimError): void {
     if (stream !== this.stream) return;
     this.fail(err);
   }
@@ -238,6 +236,7 @@ export class Link implements Connection {
   /** End the current stream; the owner decides whether to reconnect. */
   private fail(err: SlimError): void {
     if (this.state === "closed" || this.stream === undefined) return;
+    if (this.state === "negotiating" && err.code === "PROTOCOL") this.stream.destroy(err.message);
     this.detachStream();
     this.state = "idle";
     this.events.down(this, err);
@@ -246,12 +245,11 @@ export class Link implements Connection {
   private detachStream(): void {
     clearTimeout(this.negotiationTimer);
     this.negotiationTimer = undefined;
-    const end = this.endStream;
+    const s = this.stream;
     this.stream = undefined;
-    this.endStream = undefined;
-    if (end !== undefined) {
+    if (s !== undefined) {
       try {
-        end();
+        s.end();
       } catch {
         // the stream may already be gone
       }

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright the slim-ts authors
+
+// The data plane's one gRPC method, OpenChannel, spoken directly over node:http2:
+// request/response headers and trailers exactly as a gRPC peer expects them.
+
+import * as http2 from "node:http2";
+import * as net from "node:net";
+import * as tls from "node:tls";
+import type { SecureContextOptions } from "node:tls";
+import { SlimError } from "../errors.js";
+import { Http2FrameStream, type FrameStream } from "./frame-stream.js";
+
+export const OPEN_CHANNEL_PATH = "/dataplane.proto.v1.DataPlaneService/OpenChannel";
+/** HTTP/2 flow-control window per stream and per connection (the official client uses 2 MiB per stream). */
+const STREAM_WINDOW = 4 * 1024 * 1024;
+const SESSION_WINDOW = 32 * 1024 * 1024;
+const USER_AGENT = "slim-ts/0.1";
+
+export const GrpcStatus = { OK: 0, UNAUTHENTICATED: 16, RESOURCE_EXHAUSTED: 8, UNIMPLEMENTED: 12, UNAVAILABLE: 14 } as const;
+
+function tuneSession(session: http2.Http2Session): void {
+  try {
+    session.setLocalWindowSize(SESSION_WINDOW);
+  } catch {
+    // not yet connected on some paths; the stream window still applies
+  }
+}
+
+// ---- server ---------------------------------------------------------------
+
+export interface H2ServerOptions {
+  tls?: { cert: Buffer; key: Buffer; ca?: Buffer; requireClientCert: boolean };
+  /** Check request headers before accepting a channel; return an error to refuse with UNAUTHENTICATED. */
+  authorize?: (headers: http2.IncomingHttpHeaders) => SlimError | undefined;
+  /** Called for each accepted OpenChannel stream. */
+  onChannel: (stream: FrameStream) => void;
+}
+
+function refuse(stream: http2.ServerHttp2Stream, code: number, message: string): void {
+  if (stream.destroyed || stream.headersSent) return;
+  stream.respond({ ":status": 200, "content-type": "application/grpc", "grpc-status": String(code), "grpc-message": encodeURIComponent(message) }, { endStream: true });
+}
+
+export function createH2Server(options: H2ServerOptions): http2.Http2Server | http2.Http2SecureServer {
+  const settings: http2.Settings = { initialWindowSize: STREAM_WINDOW, maxConcurrentStreams: 100 };
+  const server = options.tls
+    ? http2.createSecureServer({
+        cert: options.tls.cert,
+        key: options.tls.key,
+        ...(options.tls.ca === undefined ? {} : { ca: options.tls.ca }),
+        requestCert: options.tls.requireClientCert,
+        rejectUnauthorized: options.tls.requireClientCert,
+        allowHTTP1: false,
+        settings,
+      })
+    : http2.createServer({ settings });
+  // Nagle off on the raw socket, before HTTP/2 owns it (it refuses socket tweaks afterwards).
+  server.on("connection", (sock: import("node:net").Socket) => sock.setNoDelay(true));
+  server.on("session", (s) => {
+    tuneSession(s);
+    s.on("error", () => {});
+  });
+  server.on("sessionError", () => {});
+  server.on("stream", (stream, headers) => {
+    stream.on("error", () => {});
+    if (headers[":path"] !== OPEN_CHANNEL_PATH) return refuse(stream, GrpcStatus.UNIMPLEMENTED, "unknown method");
+    const ct = headers["content-type"];
+    if (typeof ct !== "string" || !ct.startsWith("application/grpc")) {
+      stream.respond({ ":status": 415 }, { endStream: true });
+      return;
+    }
+    const denied = options.authorize?.(headers);
+    if (denied !== undefined) return refuse(stream, GrpcStatus.UNAUTHENTICATED, denied.message);
+    // Official clients wait for response headers before they send their Link message.
+    stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+    let status: number = GrpcStatus.OK;
+    let message = "";
+    stream.on("wantTrailers", () => {
+      stream.sendTrailers(message === "" ? { "grpc-status": String(status) } : { "grpc-status": String(status), "grpc-message": encodeURIComponent(message) });
+    });
+    const remote = `${stream.session?.socket?.remoteAddress ?? "?"}:${stream.session?.socket?.remotePort ?? "?"}`;
+    const fs = new Http2FrameStream(stream, remote, () => stream.end());
+    const destroy = fs.destroy.bind(fs);
+    fs.destroy = (reason?: string) => {
+      // end with a gRPC error status rather than a reset, so the peer sees why
+      if (reason !== undefined && !stream.destroyed && !stream.writableEnded) {
+        status = reason.includes("exceeds the limit") ? GrpcStatus.RESOURCE_EXHAUSTED : GrpcStatus.UNAVAILABLE;
+        message = reason;
+        stream.end();
+        setTimeout(() => destroy(), 1_000).unref();
+        return;
+      }
+      destroy(reason);
+    };
+    options.onChannel(fs);
+  });
+  return server;
+}
+
+// ---- client ---------------------------------------------------------------
+
+export interface H2ClientOptions {
+  tls?: SecureContextOptions & { servername?: string };
+  headers?: Record<string, string>;
+}
+
+export interface H2Channel {
+  stream: FrameStream;
+  session: http2.ClientHttp2Session;
+}
+
+/** Open an HTTP/2 connection and one OpenChannel stream on it. */
+export function openChannel(url: URL, options: H2ClientOptions): H2Channel {
+  const secure = url.protocol === "https:";
+  const port = Number(url.port);
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  const session = http2.connect(url.origin, {
+    settings: { initialWindowSize: STREAM_WINDOW, enablePush: false },
+    // Open the socket ourselves to turn Nagle off before HTTP/2 owns it.
+    createConnection: () => {
+      const sock = secure
+        ? tls.connect({ host, port, ALPNProtocols: ["h2"], servername: options.tls?.servername ?? (net.isIP(host) ? "" : host), ...options.tls })
+        : net.connect({ host, port });
+      sock.setNoDelay(true);
+      return sock;
+    },
+  });
+  session.on("error", () => {});
+  session.once("connect", () => tuneSession(session));
+  const req = session.request(
+    {
+      ":method": "POST",
+      ":path": OPEN_CHANNEL_PATH,
+      "content-type": "application/grpc",
+      te: "trailers",
+      "user-agent": USER_AGENT,
+      ...options.headers,
+    },
+    { endStream: false },
+  );
+  req.on("error", () => {});
+  const fs = new Http2FrameStream(req, url.host, () => req.end());
+  let status: string | undefined;
+  let grpcMessage = "";
+  const noteStatus = (h: http2.IncomingHttpHeaders) => {
+    const s = h["grpc-status"];
+    if (typeof s === "string") {
+      status = s;
+      const m = h["grpc-message"];
+      grpcMessage = typeof m === "string" ? decodeURIComponent(m) : "";
+    }
+  };
+  req.on("response", (h) => {
+    if (h[":status"] !== 200) req.destroy(new Error(`HTTP status ${String(h[":status"])}`));
+    noteStatus(h);
+  });
+  req.on("trailers", noteStatus);
+  req.on("close", () => {
+    session.close();
+    if (status !== undefined && status !== "0") fs.remoteStatus = { code: Number(status), message: grpcMessage };
+  });
+  return { stream: fs, session };
+}
