@@ -4,7 +4,7 @@
 // Per-link header MAC: X25519 key agreement during link negotiation, an HKDF-SHA256
 // key, and HMAC-SHA256 over a fixed canonical preimage of the SLIM header.
 
-import { createHmac, diffieHellman, generateKeyPairSync, hkdfSync, createPublicKey, timingSafeEqual } from "node:crypto";
+import { createHmac, createPublicKey, createSecretKey, diffieHellman, generateKeyPairSync, hkdfSync, timingSafeEqual } from "node:crypto";
 import type { KeyObject } from "node:crypto";
 import { SlimError } from "../errors.js";
 import type { ProtoName, ProtoSLIMHeader } from "../wire/gen/dataplane.js";
@@ -41,9 +41,9 @@ export function deriveLinkKey(own: KeyObject, peerPublic: Uint8Array, linkId: st
   return new Uint8Array(hkdfSync("sha256", shared, utf8.encode(linkId), utf8.encode(HMAC_INFO), 32));
 }
 
-/** Growable little-endian byte writer for the preimage. */
+/** Growable little-endian byte writer for the preimage; one instance is reused (all use is synchronous). */
 class PreimageWriter {
-  buf = new Uint8Array(512);
+  buf = new Uint8Array(1024);
   view = new DataView(this.buf.buffer);
   len = 0;
 
@@ -73,7 +73,25 @@ class PreimageWriter {
     this.buf.set(b, this.len);
     this.len += b.length;
   }
+  /** u32 length + UTF-8; ASCII is copied byte by byte, anything else goes through TextEncoder. */
   str(s: string): void {
+    const n = s.length;
+    this.ensure(4 + n);
+    let ascii = true;
+    const at = this.len + 4;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) {
+        ascii = false;
+        break;
+      }
+      this.buf[at + i] = c;
+    }
+    if (ascii) {
+      this.view.setUint32(this.len, n, true);
+      this.len = at + n;
+      return;
+    }
     const b = utf8.encode(s);
     this.u32(b.length);
     this.bytes(b);
@@ -102,20 +120,22 @@ class PreimageWriter {
         this.u64(e.nameId.id1);
       }
     }
-    const s = n.strName;
-    if (s === undefined) this.byte(0);
+    const sn = n.strName;
+    if (sn === undefined) this.byte(0);
     else {
       this.byte(1);
-      this.str(s.strComponent0);
-      this.str(s.strComponent1);
-      this.str(s.strComponent2);
+      this.str(sn.strComponent0);
+      this.str(sn.strComponent1);
+      this.str(sn.strComponent2);
     }
   }
 }
 
-/** The exact bytes the official implementation MACs for a header on a given link. */
-export function headerMacPreimage(h: ProtoSLIMHeader, linkId: string): Uint8Array {
-  const w = new PreimageWriter();
+const writer = new PreimageWriter();
+
+function writePreimage(h: ProtoSLIMHeader, linkId: string): PreimageWriter {
+  const w = writer;
+  w.len = 0;
   w.bytes(DOMAIN);
   w.str(linkId);
   w.name(h.source);
@@ -130,15 +150,42 @@ export function headerMacPreimage(h: ProtoSLIMHeader, linkId: string): Uint8Arra
     w.byte(h.error ? 1 : 0);
   }
   w.u32(h.ttl);
-  return w.buf.subarray(0, w.len);
+  return w;
+}
+
+/** The exact bytes the official implementation MACs for a header on a given link (a copy). */
+export function headerMacPreimage(h: ProtoSLIMHeader, linkId: string): Uint8Array {
+  const w = writePreimage(h, linkId);
+  return w.buf.slice(0, w.len);
+}
+
+/** Signs and verifies header MACs for one link; holds the key as a KeyObject. */
+export class HeaderMacer {
+  private readonly key: KeyObject;
+
+  constructor(
+    key: Uint8Array,
+    readonly linkId: string,
+  ) {
+    this.key = createSecretKey(key);
+  }
+
+  sign(h: ProtoSLIMHeader): Uint8Array {
+    const w = writePreimage(h, this.linkId);
+    return createHmac("sha256", this.key).update(w.buf.subarray(0, w.len)).digest();
+  }
+
+  verify(h: ProtoSLIMHeader): boolean {
+    const mac = h.headerMac;
+    if (mac === undefined || mac.length !== MAC_BYTES) return false;
+    return timingSafeEqual(this.sign(h), mac);
+  }
 }
 
 export function computeHeaderMac(key: Uint8Array, h: ProtoSLIMHeader, linkId: string): Uint8Array {
-  return new Uint8Array(createHmac("sha256", key).update(headerMacPreimage(h, linkId)).digest());
+  return new HeaderMacer(key, linkId).sign(h);
 }
 
 export function verifyHeaderMac(key: Uint8Array, h: ProtoSLIMHeader, linkId: string): boolean {
-  const mac = h.headerMac;
-  if (mac === undefined || mac.length !== MAC_BYTES) return false;
-  return timingSafeEqual(computeHeaderMac(key, h, linkId), mac);
+  return new HeaderMacer(key, linkId).verify(h);
 }

@@ -11,7 +11,7 @@ import { SlimError } from "../errors.js";
 import { decodeProtoMessage, encodeProtoMessage, type ProtoMessage } from "../wire/gen/dataplane.js";
 import { headerOf } from "../wire/validate.js";
 import type { FrameStream } from "./frame-stream.js";
-import { computeHeaderMac, deriveLinkKey, generateLinkKeyPair, verifyHeaderMac, type LinkKeyPair } from "./header-mac.js";
+import { HeaderMacer, deriveLinkKey, generateLinkKeyPair, type LinkKeyPair } from "./header-mac.js";
 import {
   NEGOTIATION_TIMEOUT_MS,
   connectionTypeOf,
@@ -49,7 +49,7 @@ export class Link implements Connection {
   private state: State = "idle";
   private stream: FrameStream | undefined;
   private keys: LinkKeyPair | undefined;
-  private macKey: Uint8Array | undefined;
+  private macKey: HeaderMacer | undefined;
   private negotiationTimer: NodeJS.Timeout | undefined;
   private readonly maxBuffered: number;
 
@@ -146,7 +146,7 @@ export class Link implements Connection {
       } else {
         this.kind = kindFromConnectionType(p.connectionType);
       }
-      this.macKey = peerKey === undefined ? undefined : deriveLinkKey(this.keys!.privateKey, peerKey, this.linkId);
+      this.macKey = peerKey === undefined ? undefined : new HeaderMacer(deriveLinkKey(this.keys!.privateKey, peerKey, this.linkId), this.linkId);
       this.info.mac = this.macKey !== undefined;
       this.info.remoteNodeId = p.nodeId;
       if (this.role === "acceptor") {
@@ -184,7 +184,7 @@ export class Link implements Connection {
       return isPublish && hasMac ? "mac_invalid" : undefined;
     }
     if (!hasMac) return "mac_missing";
-    return verifyHeaderMac(this.macKey, h, this.linkId) ? undefined : "mac_invalid";
+    return this.macKey.verify(h) ? undefined : "mac_invalid";
   }
 
   send(msg: ProtoMessage): boolean {
@@ -193,7 +193,7 @@ export class Link implements Connection {
     if (h !== undefined) {
       delete h.recvFrom;
       delete h.forwardTo;
-      if (this.macKey !== undefined) h.headerMac = computeHeaderMac(this.macKey, h, this.linkId);
+      if (this.macKey !== undefined) h.headerMac = this.macKey.sign(h);
       else if (this.options.strictMac && (this.kind === "edge" || this.kind === "remote")) return false;
       else delete h.headerMac;
     }

@@ -79,6 +79,20 @@ describe("header MAC", () => {
     expect(toHex(ba)).toBe(x.hmac_key_hex);
   });
 
+  it("encodes non-ASCII name components as UTF-8 with their byte length", () => {
+    const h: ProtoSLIMHeader = { ...header, identity: "", source: { strName: { strComponent0: "é", strComponent1: "ns", strComponent2: "日本" } } };
+    const pre = headerMacPreimage(h, "l");
+    const want = Buffer.concat([
+      Buffer.from("SLIM-DP-HDR-v1\0"),
+      Buffer.from([1, 0, 0, 0]), Buffer.from("l"),
+      Buffer.from([1, 0, 1]),
+      Buffer.from([2, 0, 0, 0]), Buffer.from("é"),
+      Buffer.from([2, 0, 0, 0]), Buffer.from("ns"),
+      Buffer.from([6, 0, 0, 0]), Buffer.from("日本"),
+    ]);
+    expect(toHex(pre.subarray(0, want.length))).toBe(want.toString("hex"));
+  });
+
   it("refuses peer keys of the wrong length", () => {
     const x = v.x25519_hkdf_vector;
     expect(() => deriveLinkKey(x25519Private(x.a_private), new Uint8Array(31), x.link_id)).toThrow(/length is invalid/);
