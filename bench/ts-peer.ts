@@ -16,13 +16,15 @@
 //   route {name}                     ep.route(name, link)  (name = the peer's full name, with id)
 //   sink  {count, timeoutMs, idleMs} count probes; -> SinkResult (firstAt/lastAt CLOCK_MONOTONIC ms)
 //   echo  {count, timeoutMs, idleMs} reply "echo:" + payload to each message's source
-//   burst {count, size, yieldEvery, maxQueued}  pipelined probes; -> BurstResult
+//   burst {count, size, yieldEvery, maxQueued, maxBufferedBytes}  pipelined probes; -> BurstResult
 //   rtt   {count, size, warmup, timeoutMs}      ping-pong against a peer running echo
 //   stats {}                         link / processor counters
 //   exit  {}
 // Probe = [f64 LE send time, ms of CLOCK_MONOTONIC][u32 LE seq], zero-padded to `size` (min 12 B).
 
 import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector";
 import type { Duplex } from "node:stream";
 import { Endpoint, Name } from "@slim-ts/core";
 import { DialedLink, MessageProcessor, fromProtoName, type proto } from "@slim-ts/core/internal";
@@ -79,6 +81,22 @@ function summarize(values: number[]) {
 
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 const immediate = () => new Promise<void>((r) => setImmediate(r));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Resolves on the stream's next 'drain' (or when it closes, or after 5 s as a safety net). */
+function drained(s: Duplex): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      s.off("drain", done);
+      s.off("close", done);
+      resolve();
+    };
+    const timer = setTimeout(done, 5_000);
+    s.once("drain", done);
+    s.once("close", done);
+  });
+}
 
 // ---------------------------------------------------------------- the client
 
@@ -89,8 +107,29 @@ if (!process.send) {
   process.stderr.write("ts-peer must be started with child_process.fork (IPC channel)\n");
   process.exit(2);
 }
-process.on("disconnect", () => process.exit(0));
-for (const sig of ["SIGTERM", "SIGINT"] as const) process.on(sig, () => process.exit(0));
+
+// SLIM_PEER_CPU_PROF=<file>: V8 CPU profile of this process, written when it is told to stop
+// (--cpu-prof cannot be passed through NODE_OPTIONS, and the harness forks with no execArgv).
+const profFile = process.env.SLIM_PEER_CPU_PROF;
+const profiler = profFile ? new Session() : undefined;
+if (profiler !== undefined) {
+  profiler.connect();
+  profiler.post("Profiler.enable");
+  profiler.post("Profiler.setSamplingInterval", { interval: 500 });
+  profiler.post("Profiler.start");
+}
+let stopping = false;
+function stop(): void {
+  if (stopping) return;
+  stopping = true;
+  if (profiler === undefined || profFile === undefined) process.exit(0);
+  profiler.post("Profiler.stop", (err, res) => {
+    if (!err) writeFileSync(profFile, JSON.stringify(res.profile));
+    process.exit(0);
+  });
+}
+process.on("disconnect", stop);
+for (const sig of ["SIGTERM", "SIGINT"] as const) process.on(sig, stop);
 
 function send(msg: object): void {
   if (process.connected) process.send!(msg);
@@ -99,11 +138,12 @@ function send(msg: object): void {
 /**
  * One long-lived reader of the endpoint's inbox: waits with `for await` for the next message,
  * then takes whatever else is buffered with drain() (a batch consumer, as the Endpoint docs
- * suggest). Each message goes to the current handler, or is counted as stray.
+ * suggest). Each message goes to the current handler; with none installed it is kept, with its
+ * arrival time, for the next one (as a session's receive queue would keep it).
  */
 class Inbox {
-  handler: ((m: Msg, now: number) => void) | undefined;
-  stray = 0;
+  private handler: ((m: Msg, now: number) => void) | undefined;
+  private backlog: Array<[Msg, number]> = [];
 
   constructor(ep: Endpoint) {
     void (async () => {
@@ -114,27 +154,43 @@ class Inbox {
     })();
   }
 
+  get pending(): number {
+    return this.backlog.length;
+  }
+
   private dispatch(m: Msg): void {
     if (m.messageType.case !== "publish") return;
     const h = this.handler;
-    if (h === undefined) this.stray++;
+    if (h === undefined) this.backlog.push([m, hrms()]);
     else h(m, hrms());
   }
 
   /**
-   * Run `onMessage` on every message until it returns true, the deadline passes, or no message
-   * arrives for `idleMs`. Resolves with an error text or null.
+   * Run `onMessage` on every message (first the kept ones) until it returns true, the deadline
+   * passes, or no message arrives for `idleMs`. Resolves with an error text or null.
    */
   collect(onMessage: (m: Msg, now: number) => boolean, timeoutMs: number, idleMs = timeoutMs): Promise<string | null> {
     return new Promise((resolve) => {
       const deadline = hrms() + timeoutMs;
       let last = hrms();
+      let timer: NodeJS.Timeout | undefined;
       const finish = (err: string | null) => {
         clearInterval(timer);
         this.handler = undefined;
         resolve(err);
       };
-      const timer = setInterval(() => {
+      const kept = this.backlog;
+      this.backlog = [];
+      for (let i = 0; i < kept.length; i++) {
+        const [m, at] = kept[i]!;
+        last = at;
+        if (onMessage(m, at)) {
+          this.backlog = kept.slice(i + 1);
+          return finish(null);
+        }
+      }
+      last = hrms();
+      timer = setInterval(() => {
         const now = hrms();
         if (now >= deadline) finish("deadline reached");
         else if (now - last >= idleMs) finish(`idle for ${idleMs} ms`);
@@ -230,25 +286,46 @@ async function main(): Promise<void> {
       const dst = peer;
       const count = Number(args.count);
       const size = Number(args.size ?? 64);
-      // Backpressure: yield to the event loop every `yieldEvery` messages so the link can write
-      // and read; while more than `maxQueued` messages wait in the gRPC call's write queue, keep
-      // yielding (what a well-behaved producer does with a Writable's buffer).
-      const yieldEvery = Number(args.yieldEvery ?? 64);
-      const maxQueued = Number(args.maxQueued ?? 1024);
+      // Backpressure, as a well-behaved producer treats its transport. The link's stream is
+      // private (bench-only look), and two shapes are handled:
+      //  - a Node Writable (the grpc-js call): when it has more than `maxQueued` messages waiting
+      //    (default: its highWaterMark, i.e. write() would have returned false), wait for 'drain';
+      //  - a FrameStream with `bufferedBytes` (no drain event): while more than `maxBufferedBytes`
+      //    wait to be written, sleep 1 ms.
+      // In both cases yield every `yieldEvery` messages, so the process keeps reading its link
+      // and transports that flush on a later tick can write.
+      const yieldEvery = Number(args.yieldEvery ?? 256);
+      const maxQueued = args.maxQueued === undefined ? undefined : Number(args.maxQueued);
+      const maxBufferedBytes = Number(args.maxBufferedBytes ?? 1 << 20);
       ep.takeErrors();
-      let maxQueue = 0, yields = 0;
+      let maxQueue = 0, yields = 0, drains = 0;
       const sendStart = hrms();
       for (let i = 0; i < count; i++) {
         ep.publish(dst, makeProbe(size, i));
+        const s = stream();
+        if (s !== undefined && typeof s.writableNeedDrain === "boolean") {
+          const q = s.writableLength;
+          if (q > maxQueue) maxQueue = q;
+          if (maxQueued === undefined ? s.writableNeedDrain : q > maxQueued) {
+            drains++;
+            await drained(s);
+            continue;
+          }
+        }
         if ((i + 1) % yieldEvery === 0) {
           await immediate();
           yields++;
-          let q = stream()?.writableLength ?? 0;
-          maxQueue = Math.max(maxQueue, q);
-          while (q > maxQueued) {
-            await immediate();
-            yields++;
-            q = stream()?.writableLength ?? 0;
+          const buffered = () => (s as { bufferedBytes?: unknown } | undefined)?.bufferedBytes;
+          let b = buffered();
+          if (typeof b === "number") {
+            if (b > maxQueue) maxQueue = b;
+            while (typeof b === "number" && b > maxBufferedBytes) {
+              // no drain event to wait for: sleep 1 ms rather than spin (spinning would steal
+              // CPU from the node on this 2-core machine); the buffer keeps the pipe full meanwhile
+              drains++;
+              await sleep(1);
+              b = buffered();
+            }
           }
         }
       }
@@ -257,7 +334,7 @@ async function main(): Promise<void> {
       const errs = ep.takeErrors();
       return {
         count, size, mode: "pipelined", sendStart, sendEnd, sendMs, sendRate: (count / sendMs) * 1000,
-        errors: errs.length, firstError: errs[0]?.message ?? null, maxQueue, yields,
+        errors: errs.length, firstError: errs[0]?.message ?? null, maxQueue, yields, drains, transport: typeof stream()?.writableNeedDrain === "boolean" ? "writable" : "frame-stream",
       };
     },
 
@@ -268,31 +345,36 @@ async function main(): Promise<void> {
       const size = Number(args.size ?? 64);
       const warmup = Number(args.warmup ?? 10);
       const timeoutMs = Number(args.timeoutMs ?? 5_000);
+      // One receive handler for the whole run (no timer or closure per round): each echo ends a
+      // round and sends the next probe, as an app's `for await` loop would.
       const rtts: number[] = [];
-      for (let i = 0; i < warmup + count; i++) {
-        const t = hrms();
-        let answered = false;
-        const waiting = inbox.collect(() => (answered = true), timeoutMs);
+      const total = warmup + count;
+      let i = 0;
+      let t = hrms();
+      const done = inbox.collect((_m, now) => {
+        if (i >= warmup) rtts.push(now - t);
+        if (++i >= total) return true;
+        t = hrms();
         ep.publish(dst, makeProbe(size, i));
-        const err = await waiting;
-        if (!answered) return { rtt: summarize(rtts), completed: rtts.length, error: `round ${i}: ${err}` };
-        if (i >= warmup) rtts.push(hrms() - t);
-      }
-      return { rtt: summarize(rtts), completed: rtts.length, error: null };
+        return false;
+      }, 120_000, timeoutMs);
+      ep.publish(dst, makeProbe(size, 0));
+      const err = await done;
+      return { rtt: summarize(rtts), completed: rtts.length, error: err === null ? null : `round ${i}: ${err}` };
     },
 
     async stats() {
       return {
         link: link.link.counters,
         processor: processor.stats,
-        stray: inbox.stray,
+        kept: inbox.pending,
         errors: ep.takeErrors().map((e) => e.message),
-        writeQueue: stream()?.writableLength ?? null,
+        writeQueue: (stream() as { writableLength?: number; bufferedBytes?: number } | undefined)?.bufferedBytes ?? stream()?.writableLength ?? null,
       };
     },
 
     async exit() {
-      setTimeout(() => process.exit(0), 20);
+      setTimeout(stop, 20);
       return null;
     },
   };

@@ -18,11 +18,11 @@ export interface TsClient {
   close(): Promise<void>;
 }
 
-export async function tsClient(url: string, svc: string): Promise<TsClient> {
+export async function tsClient(url: string, svc: string, opts: { maxPending?: number } = {}): Promise<TsClient> {
   const processor = new MessageProcessor();
   const up = await DialedLink.connect(processor, url);
   const id = randomBytes(16).reduce((a, b) => (a << 8n) | BigInt(b), 0n) >> 8n;
-  const ep = new Endpoint(processor, { name: new Name("org", "ts", svc, id) });
+  const ep = new Endpoint(processor, { name: new Name("org", "ts", svc, id), ...opts });
   await ep.subscribe(ep.name, { via: up.id });
   return {
     processor,

@@ -44,6 +44,7 @@ export class MessageProcessor {
   readonly maxSubscriptionsPerConnection: number;
   private readonly conns = new Map<number, Connection>();
   private readonly reserved = new Set<number>();
+  private readonly congestedLinks = new Set<number>();
   private readonly localErrors = new Map<number, LocalErrorSink>();
   private readonly subs: SubscriptionHandler;
   private closed = false;
@@ -90,6 +91,7 @@ export class MessageProcessor {
     const conn = this.conns.get(id);
     if (conn === undefined) return;
     this.subs.onConnectionDown(conn, keepForReconnect);
+    if (this.congestedLinks.has(id)) this.congestion(conn, false);
     if (!keepForReconnect) {
       this.conns.delete(id);
       this.reserved.delete(id);
@@ -203,6 +205,25 @@ export class MessageProcessor {
 
   private countGlobal(reason: DropReason): void {
     this.stats.dropped[reason] = (this.stats.dropped[reason] ?? 0) + 1;
+  }
+
+  /**
+   * Backpressure: while any link has too much queued output, stop reading from
+   * every link, so HTTP/2 flow control slows the senders instead of this node
+   * buffering without bound or dropping.
+   */
+  congestion(conn: Connection & { setReading?(on: boolean): void }, congested: boolean): void {
+    const before = this.congestedLinks.size > 0;
+    if (congested) this.congestedLinks.add(conn.id);
+    else this.congestedLinks.delete(conn.id);
+    const after = this.congestedLinks.size > 0;
+    if (before === after) return;
+    this.log.debug(after ? "congested: pausing reads" : "drained: resuming reads", { conn: conn.id });
+    for (const c of this.conns.values()) (c as { setReading?(on: boolean): void }).setReading?.(!after);
+  }
+
+  get readingPaused(): boolean {
+    return this.congestedLinks.size > 0;
   }
 
   kindOf(id: number): ConnectionKind | undefined {

@@ -24,6 +24,11 @@ export interface FrameStream {
   end(): void;
   /** Tear the stream down now. */
   destroy(reason?: string): void;
+  /** Stop / restart reading (HTTP/2 flow control then slows the sender down). */
+  pause(): void;
+  resume(): void;
+  /** Called whenever queued output shrinks (after a write that filled the socket drains). */
+  onDrain(cb: () => void): void;
   readonly remote: string;
 }
 
@@ -53,6 +58,18 @@ export class Http2FrameStream implements FrameStream {
     stream.on("error", (err: Error) => this.close(SlimError.from(err, "CONNECTION")));
     stream.on("close", () => this.close(new SlimError("CONNECTION", "link stream closed")));
     stream.on("end", () => this.close(new SlimError("CONNECTION", "link stream ended by peer")));
+  }
+
+  pause(): void {
+    if (!this.stream.destroyed) this.stream.pause();
+  }
+
+  resume(): void {
+    if (!this.stream.destroyed) this.stream.resume();
+  }
+
+  onDrain(cb: () => void): void {
+    this.stream.on("drain", cb);
   }
 
   start(onMessage: (bytes: Uint8Array) => void, onClose: (err: SlimError) => void): void {

@@ -24,6 +24,9 @@ import {
 
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
+/** Above this much queued output the datapath stops reading from other links until it drains. */
+export const CONGESTION_HIGH_BYTES = 4 * 1024 * 1024;
+export const CONGESTION_LOW_BYTES = 1024 * 1024;
 
 export interface LinkOptions {
   /** Require a header MAC on this link (default true, as the official nodes and clients). */
@@ -52,6 +55,7 @@ export class Link implements Connection {
   private macKey: HeaderMacer | undefined;
   private negotiationTimer: NodeJS.Timeout | undefined;
   private readonly maxBuffered: number;
+  private congested = false;
 
   constructor(
     readonly id: number,
@@ -91,6 +95,13 @@ export class Link implements Connection {
       (bytes) => this.onFrame(stream, bytes),
       (err) => this.onStreamEnd(stream, err),
     );
+    stream.onDrain(() => {
+      if (this.congested && stream.bufferedBytes < CONGESTION_LOW_BYTES) {
+        this.congested = false;
+        this.processor.congestion(this, false);
+      }
+    });
+    if (this.processor.readingPaused) stream.pause();
     this.negotiationTimer = setTimeout(
       () => this.fail(new SlimError("TIMEOUT", "timed out waiting for link negotiation")),
       this.options.negotiationTimeoutMs ?? NEGOTIATION_TIMEOUT_MS,
@@ -218,6 +229,10 @@ export class Link implements Connection {
       return false;
     }
     if (!s.write(bytes)) return false;
+    if (!this.congested && s.bufferedBytes > CONGESTION_HIGH_BYTES) {
+      this.congested = true;
+      this.processor.congestion(this, true);
+    }
     this.counters.msgsOut++;
     this.counters.bytesOut += bytes.length;
     return true;
@@ -242,8 +257,18 @@ export class Link implements Connection {
     this.events.down(this, err);
   }
 
+  /** Stop or restart reading this link's inbound messages (datapath-wide backpressure). */
+  setReading(on: boolean): void {
+    if (on) this.stream?.resume();
+    else this.stream?.pause();
+  }
+
   private detachStream(): void {
     clearTimeout(this.negotiationTimer);
+    if (this.congested) {
+      this.congested = false;
+      this.processor.congestion(this, false);
+    }
     this.negotiationTimer = undefined;
     const s = this.stream;
     this.stream = undefined;
