@@ -10,3 +10,19 @@ export type { Logger } from "./log.js";
 export { Endpoint } from "./endpoint.js";
 export type { EndpointOptions, PublishOptions } from "./endpoint.js";
 export type { AbortOptions } from "./util/abort.js";
+export { createApp, SlimApp, AppOptionsSchema } from "./app.js";
+export type { AppOptions } from "./app.js";
+export { P2PSession } from "./session/p2p.js";
+export type { SessionMessage, SessionOptions, SessionPublishOptions, ReliableOptions, SessionKind } from "./session/types.js";
+export {
+  SharedSecretProvider,
+  SharedSecretVerifier,
+  JwtProvider,
+  JwtVerifier,
+  SlimAuthError,
+  isSlimAuthError,
+  basicAuthorization,
+  bearerAuthorization,
+  createConnectionAuthChecker,
+} from "./auth/index.js";
+export type { IdentityProvider, IdentityVerifier, VerifiedIdentity, VerifiedToken } from "./auth/index.js";

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright the slim-ts authors
+
+// The user-facing app: a name, an identity, a place on a datapath (an embedded
+// node in this process, or a remote node over a link), and its sessions.
+
+import { z } from "zod";
+import { SharedSecretProvider, SharedSecretVerifier } from "./auth/shared-secret.js";
+import type { IdentityProvider, IdentityVerifier } from "./auth/types.js";
+import { MessageProcessor } from "./datapath/processor.js";
+import { Endpoint } from "./endpoint.js";
+import { SlimError } from "./errors.js";
+import { DialedLink, type TlsClientOptions } from "./link/grpc-client.js";
+import { loggerFromEnv, type Logger } from "./log.js";
+import { Name } from "./names/name.js";
+import { randomSessionId } from "./session/build.js";
+import { P2PSession } from "./session/p2p.js";
+import { SessionLayer } from "./session/session-layer.js";
+import type { SessionOptions } from "./session/types.js";
+import { withDeadline, type AbortOptions } from "./util/abort.js";
+
+export const DEFAULT_SESSION_SETUP_TIMEOUT_MS = 30_000;
+
+export const AppOptionsSchema = z.strictObject({
+  /** `org/namespace/service`; the instance id comes from the identity. */
+  name: z.union([z.string(), z.instanceof(Name)]),
+  /** Shared secret (>= 32 bytes) for the default identity. */
+  secret: z.string().min(32, "the shared secret must be at least 32 characters").optional(),
+  /** Dial this node: `http://host:port` or `https://host:port`. */
+  connect: z.string().optional(),
+  /** Or attach to a datapath in this process (an embedded node's `processor`). */
+  processor: z.instanceof(MessageProcessor).optional(),
+  tls: z.custom<TlsClientOptions>().optional(),
+  provider: z.custom<IdentityProvider>().optional(),
+  verifier: z.custom<IdentityVerifier>().optional(),
+  logger: z.custom<Logger>().optional(),
+});
+export type AppOptions = z.input<typeof AppOptionsSchema>;
+
+const SessionOptionsSchema = z.strictObject({
+  reliable: z.strictObject({ intervalMs: z.int().positive(), maxRetries: z.int().nonnegative() }).optional(),
+  metadata: z.record(z.string(), z.string()).optional(),
+});
+
+export class SlimApp implements AsyncDisposable {
+  private constructor(
+    readonly name: Name,
+    private readonly layer: SessionLayer,
+    private readonly ownProcessor: MessageProcessor | undefined,
+    private readonly link: DialedLink | undefined,
+  ) {}
+
+  static async create(input: AppOptions): Promise<SlimApp> {
+    const parsed = AppOptionsSchema.safeParse(input);
+    if (!parsed.success) throw new SlimError("INVALID_ARGUMENT", `invalid app options:\n${z.prettifyError(parsed.error)}`);
+    const o = parsed.data;
+    const base = typeof o.name === "string" ? Name.parse(o.name) : o.name;
+    if ((o.connect === undefined) === (o.processor === undefined)) {
+      throw new SlimError("INVALID_ARGUMENT", "give exactly one of `connect` (a node URL) or `processor` (an embedded node)");
+    }
+    let provider = o.provider;
+    let verifier = o.verifier;
+    if (provider === undefined || verifier === undefined) {
+      if (o.secret === undefined) throw new SlimError("INVALID_ARGUMENT", "give a `secret` or both `provider` and `verifier`");
+      provider ??= new SharedSecretProvider(base.withoutId(), o.secret);
+      verifier ??= new SharedSecretVerifier(o.secret);
+    }
+    const name = base.withId(await provider.appId());
+    const logger = o.logger ?? loggerFromEnv();
+    const processor = o.processor ?? new MessageProcessor({ logger });
+    let link: DialedLink | undefined;
+    if (o.connect !== undefined) link = await DialedLink.connect(processor, o.connect, o.tls === undefined ? {} : { tls: o.tls });
+    const endpoint = new Endpoint(processor, { name, identity: provider.token() });
+    await endpoint.subscribe(name, link === undefined ? {} : { via: link.id });
+    const layer = new SessionLayer(endpoint, provider, verifier, logger);
+    return new SlimApp(name, layer, o.processor === undefined ? processor : undefined, link);
+  }
+
+  /** Open a point-to-point session with `peer`; resolves once the peer accepted. */
+  async createSession(
+    target: { type: "p2p"; peer: Name | string },
+    options: SessionOptions & AbortOptions = {},
+  ): Promise<P2PSession> {
+    const { signal, timeoutMs, ...rest } = options;
+    const o = SessionOptionsSchema.safeParse(rest);
+    if (!o.success) throw new SlimError("INVALID_ARGUMENT", `invalid session options:\n${z.prettifyError(o.error)}`);
+    const peer = typeof target.peer === "string" ? Name.parse(target.peer) : target.peer;
+    const metadata = o.data.metadata ?? {};
+    // like the official setRoute, done for the user: unknown names go to the node this app dialed
+    if (this.link !== undefined) await this.layer.routeVia(peer.withoutId(), this.link.id);
+    const session = new P2PSession(this.layer, randomSessionId(), true, peer, o.data.reliable, metadata);
+    this.layer.add(session);
+    try {
+      await withDeadline(
+        `session with ${peer.toString()}`,
+        { ...(signal === undefined ? {} : { signal }), ...(timeoutMs === undefined ? {} : { timeoutMs }) },
+        DEFAULT_SESSION_SETUP_TIMEOUT_MS,
+        () => session.establish(new Map(Object.entries(metadata))),
+      );
+    } catch (err) {
+      session.finish(SlimError.from(err, "SESSION"));
+      throw err;
+    }
+    return session;
+  }
+
+  /** Sessions other apps open with this one. */
+  listen(): AsyncIterable<P2PSession> {
+    return this.layer.incoming;
+  }
+
+  async close(): Promise<void> {
+    await this.layer.close();
+    this.link?.close();
+    this.ownProcessor?.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+export const createApp = (options: AppOptions): Promise<SlimApp> => SlimApp.create(options);

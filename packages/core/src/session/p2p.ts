@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright the slim-ts authors
+
+// A point-to-point session, either side: the initiator runs discovery, join,
+// welcome; the responder is created from a JOIN_REQUEST. Data flows through a
+// DataSender / DataReceiver pair; close is GROUP_CLOSE (initiator) or
+// LEAVE_REQUEST (responder).
+
+import { SlimError } from "../errors.js";
+import { ANY_ID, Name } from "../names/name.js";
+import { AsyncQueue } from "../util/async-queue.js";
+import { withDeadline } from "../util/abort.js";
+import { SessionMessageType, SessionType, type ProtoMessage, type ProtoName, type ProtoPublish } from "../wire/gen/dataplane.js";
+import { fromProtoName, toProtoName } from "../wire/names.js";
+import { appPayloadOf, buildPublish, commandOf, randomMessageId, type PublishSpec } from "./build.js";
+import { ControlRequests, DEFAULT_CONTROL_INTERVAL_MS, DEFAULT_CONTROL_RETRIES } from "./control.js";
+import { DataReceiver } from "./receiver.js";
+import { DataSender, type OutboundData } from "./sender.js";
+import type { ReliableOptions, SessionMessage, SessionPublishOptions } from "./types.js";
+
+export const DEFAULT_MAX_PENDING_MESSAGES = 10_000;
+const DEFAULT_PUBLISH_TIMEOUT_MS = 60_000;
+
+/** What a session needs from its app. */
+export interface SessionHost {
+  readonly name: Name;
+  send(msg: ProtoMessage): void;
+  /** Route `name` (with id) towards the connection a message arrived on. */
+  route(name: Name, viaConn: number | undefined): void;
+  forget(sessionId: number): void;
+}
+
+const key = (p: ProtoName | undefined): string => {
+  const e = p?.name;
+  return e === undefined ? "?" : `${e.component0}.${e.component1}.${e.component2}.${e.nameId?.id0}.${e.nameId?.id1}`;
+};
+
+export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposable {
+  readonly kind = "p2p" as const;
+  readonly metadata: Record<string, string>;
+  private peerName: Name;
+  private peerConn: number | undefined;
+  private readonly control: ControlRequests;
+  private readonly sender: DataSender;
+  private readonly receiver: DataReceiver<SessionMessage>;
+  private readonly inbox: AsyncQueue<SessionMessage>;
+  private state: "joining" | "open" | "closing" | "closed" = "joining";
+  private closeError: SlimError | undefined;
+  private readonly closedPromise: Promise<void>;
+  private resolveClosed!: () => void;
+
+  constructor(
+    private readonly host: SessionHost,
+    readonly sessionId: number,
+    readonly initiator: boolean,
+    peer: Name,
+    readonly reliable: ReliableOptions | undefined,
+    metadata: Record<string, string>,
+  ) {
+    this.peerName = peer;
+    this.metadata = metadata;
+    this.control = new ControlRequests(reliable?.intervalMs ?? DEFAULT_CONTROL_INTERVAL_MS, reliable?.maxRetries ?? DEFAULT_CONTROL_RETRIES);
+    this.inbox = new AsyncQueue(DEFAULT_MAX_PENDING_MESSAGES);
+    this.closedPromise = new Promise((r) => (this.resolveClosed = r));
+    this.sender = new DataSender(
+      {
+        send: (id, data, _to, asRtx, forwardTo) => this.sendData(id, data, asRtx, forwardTo),
+        sendLost: (id, _to, forwardTo) =>
+          this.emit({ type: SessionMessageType.RTX_REPLY, messageId: id, error: true, ...(forwardTo === undefined ? {} : { forwardTo }) }),
+        endpointsSilent: () => this.peerLost(new SlimError("SESSION", `participant disconnected: ${this.peerName.toString()}`)),
+      },
+      reliable,
+      () => [key(toProtoName(this.peerName))],
+    );
+    this.receiver = new DataReceiver<SessionMessage>(
+      {
+        deliver: (m) => this.pushInbound(m),
+        deliverError: (err) => this.pushError(err),
+        requestRtx: (id) => this.emit({ type: SessionMessageType.RTX_REQUEST, messageId: id, ...this.forwardHint() }),
+      },
+      reliable,
+    );
+  }
+
+  /** The peer, with its instance id once known. */
+  get peer(): Name {
+    return this.peerName;
+  }
+
+  get closed(): Promise<void> {
+    return this.closedPromise;
+  }
+
+  private forwardHint(): { forwardTo?: bigint } {
+    return this.peerConn === undefined ? {} : { forwardTo: BigInt(this.peerConn) };
+  }
+
+  private emit(spec: Partial<PublishSpec> & { type: SessionMessageType; messageId: number }, to: Name = this.peerName): void {
+    this.host.send(
+      buildPublish({
+        source: toProtoName(this.host.name),
+        destination: toProtoName(to),
+        sessionType: SessionType.POINT_TO_POINT,
+        sessionId: this.sessionId,
+        ...spec,
+      }),
+    );
+  }
+
+  private sendData(id: number, data: OutboundData, asRtx: boolean, forwardTo?: bigint): void {
+    this.emit({
+      type: asRtx ? SessionMessageType.RTX_REPLY : SessionMessageType.MSG,
+      messageId: id,
+      app: { payloadType: data.payloadType, blob: data.blob },
+      metadata: data.metadata,
+      ...(forwardTo === undefined ? {} : { forwardTo }),
+    });
+  }
+
+  // ---- initiator ----------------------------------------------------------
+
+  /** Discovery, join, welcome; resolves once the peer acked the welcome. */
+  async establish(metadata: Map<string, string>): Promise<void> {
+    const discoveryId = randomMessageId();
+    const reply = await this.control.request(discoveryId, "discovery", () =>
+      this.emit({ type: SessionMessageType.DISCOVERY_REQUEST, messageId: discoveryId, command: { case: "discoveryRequest", value: {} } }, this.peerName.withoutId()),
+    );
+    const rp = reply.messageType.case === "publish" ? reply.messageType.value : undefined;
+    const found = fromProtoName(rp?.header?.source);
+    if (found === undefined) throw new SlimError("PROTOCOL", "discovery reply without a source name");
+    this.peerName = found;
+    this.peerConn = rp?.header?.incomingConn === undefined ? undefined : Number(rp.header.incomingConn);
+    this.host.route(found, this.peerConn);
+
+    const joinId = randomMessageId();
+    const joinReply = await this.control.request(joinId, "join", () =>
+      this.emit({
+        type: SessionMessageType.JOIN_REQUEST,
+        messageId: joinId,
+        metadata,
+        command: {
+          case: "joinRequest",
+          value: this.reliable === undefined ? {} : { timerSettings: { timeout: this.reliable.intervalMs, maxRetries: this.reliable.maxRetries } },
+        },
+      }),
+    );
+    void joinReply;
+    const welcomeId = randomMessageId();
+    const participants = [this.host.name, this.peerName].map((n) => ({
+      name: toProtoName(n),
+      settings: { sendsData: true, receivesData: true },
+      status: 0 as const,
+    }));
+    await this.control.request(welcomeId, "welcome", () =>
+      this.emit({ type: SessionMessageType.GROUP_WELCOME, messageId: welcomeId, command: { case: "groupWelcome", value: { participants } } }),
+    );
+    this.state = "open";
+  }
+
+  // ---- inbound ------------------------------------------------------------
+
+  /** Every message of this session that reached the app. */
+  onMessage(msg: ProtoMessage, p: ProtoPublish): void {
+    const h = p.header!;
+    const s = p.session!;
+    const id = s.messageId;
+    const type = s.sessionMessageType;
+    const from = key(h.source);
+    if (h.incomingConn !== undefined && this.peerConn === undefined) this.peerConn = Number(h.incomingConn);
+    switch (type) {
+      case SessionMessageType.MSG:
+      case SessionMessageType.RTX_REPLY: {
+        const app = appPayloadOf(p);
+        if (app === undefined) return;
+        if (type === SessionMessageType.MSG && this.reliable !== undefined) {
+          this.emit({ type: SessionMessageType.MSG_ACK, messageId: id, ...this.forwardHint() }, fromProtoName(h.source) ?? this.peerName);
+        }
+        if (type === SessionMessageType.RTX_REPLY && h.error === true) return this.receiver.onLost(from, id);
+        const source = fromProtoName(h.source) ?? this.peerName;
+        const metadata: Record<string, string> = {};
+        for (const [k, v] of msg.metadata) if (k !== "PUBLISH_TO") metadata[k] = v;
+        return this.receiver.onData(from, id, { source, payloadType: app.payloadType === "" ? "msg" : app.payloadType, metadata, payload: app.blob, messageId: id });
+      }
+      case SessionMessageType.MSG_ACK:
+        return this.sender.onAck(id, from);
+      case SessionMessageType.RTX_REQUEST:
+        return this.sender.onRtxRequest(id, from, h.incomingConn);
+      case SessionMessageType.DISCOVERY_REPLY:
+      case SessionMessageType.JOIN_REPLY:
+      case SessionMessageType.GROUP_ACK:
+      case SessionMessageType.LEAVE_REPLY:
+        this.control.settle(id, msg);
+        return;
+      case SessionMessageType.JOIN_REQUEST:
+        // a resend of the request that created us: answer again
+        return this.replyJoin(id, h.incomingConn);
+      case SessionMessageType.GROUP_WELCOME:
+        this.state = "open";
+        return this.emit({ type: SessionMessageType.GROUP_ACK, messageId: id, command: { case: "groupAck", value: {} } });
+      case SessionMessageType.GROUP_CLOSE:
+        this.emit({ type: SessionMessageType.GROUP_ACK, messageId: id, command: { case: "groupAck", value: {} } });
+        return this.finish(new SlimError("CLOSED", "session closed by the peer"));
+      case SessionMessageType.LEAVE_REQUEST:
+        this.emit({ type: SessionMessageType.LEAVE_REPLY, messageId: id, command: { case: "leaveReply", value: {} } });
+        return this.peerLost(new SlimError("SESSION", `participant disconnected: ${this.peerName.toString()}`));
+      case SessionMessageType.HEARTBEAT:
+        return;
+      default:
+        void commandOf;
+        return;
+    }
+  }
+
+  /** Responder: answer the JOIN_REQUEST that created this session. */
+  replyJoin(messageId: number, incomingConn: bigint | undefined): void {
+    this.emit({
+      type: SessionMessageType.JOIN_REPLY,
+      messageId,
+      ...(incomingConn === undefined ? {} : { forwardTo: incomingConn }),
+      command: {
+        case: "joinReply",
+        value: { participant: { name: toProtoName(this.host.name), settings: { sendsData: true, receivesData: true }, status: 0 } },
+      },
+    });
+  }
+
+  private pushInbound(m: SessionMessage): void {
+    if (!this.inbox.push(m)) this.inbox.fail(new SlimError("SLOW_CONSUMER", `session ${this.sessionId}: more than ${DEFAULT_MAX_PENDING_MESSAGES} messages unread`));
+  }
+
+  private pushError(err: SlimError): void {
+    this.inbox.fail(err);
+  }
+
+  private peerLost(err: SlimError): void {
+    this.finish(err);
+  }
+
+  // ---- app API ------------------------------------------------------------
+
+  /**
+   * Send `data` to the peer. Reliable sessions resolve when the peer acked it
+   * (or went silent); unreliable ones once it is handed to the datapath.
+   */
+  publish(data: Uint8Array, options: SessionPublishOptions = {}): Promise<void> {
+    if (this.state === "closed" || this.state === "closing") {
+      return Promise.reject(this.closeError ?? new SlimError("CLOSED", "session is closed"));
+    }
+    const out: OutboundData = {
+      payloadType: options.payloadType ?? "msg",
+      blob: data,
+      metadata: new Map(Object.entries(options.metadata ?? {})),
+    };
+    const sent = this.sender.publish(out);
+    if (this.reliable === undefined) return sent;
+    return withDeadline("publish", options, DEFAULT_PUBLISH_TIMEOUT_MS, () => sent);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<SessionMessage> {
+    return this.inbox[Symbol.asyncIterator]();
+  }
+
+  /** Close the session: the initiator tells the peer GROUP_CLOSE, the responder asks to leave. */
+  async close(): Promise<void> {
+    if (this.state === "closed" || this.state === "closing") return this.closedPromise;
+    const wasOpen = this.state === "open";
+    this.state = "closing";
+    if (wasOpen) {
+      const id = randomMessageId();
+      try {
+        if (this.initiator) {
+          const participants = [this.host.name, this.peerName].map((n) => toProtoName(n));
+          await this.control.request(id, "close", () =>
+            this.emit(
+              { type: SessionMessageType.GROUP_CLOSE, messageId: id, fanout: 256, command: { case: "groupClose", value: { participants } } },
+              this.peerName.withId(ANY_ID),
+            ),
+          );
+        } else {
+          await this.control.request(id, "leave", () =>
+            this.emit({
+              type: SessionMessageType.LEAVE_REQUEST,
+              messageId: id,
+              metadata: new Map([["LEAVING_SESSION", "TRUE"]]),
+              command: { case: "leaveRequest", value: {} },
+            }),
+          );
+        }
+      } catch {
+        // the peer is gone; closing goes on
+      }
+    }
+    this.finish(new SlimError("CLOSED", "session closed"));
+  }
+
+  /** Local teardown, once. */
+  finish(err: SlimError): void {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    this.closeError = err;
+    this.control.failAll(err);
+    this.sender.close(err);
+    this.receiver.close();
+    if (err.code === "CLOSED") this.inbox.end();
+    else this.inbox.fail(err);
+    this.host.forget(this.sessionId);
+    this.resolveClosed();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright the slim-ts authors
+
+// The data receiver of one session: per source, in-order delivery without
+// duplicates; a gap triggers an RTX request at once, retried on a timer.
+
+import { SlimError } from "../errors.js";
+import type { ReliableSettings } from "./sender.js";
+
+const HALF = 0x4000_0000;
+const MOD = 0x8000_0000;
+
+/** True when a comes before b in the wrapping 31-bit id space. */
+function before(a: number, b: number): boolean {
+  const d = (b - a + MOD) % MOD;
+  return d !== 0 && d < HALF;
+}
+
+interface SourceState {
+  last: number | undefined;
+  held: Map<number, unknown>;
+  rtx: Map<number, { timer: NodeJS.Timeout; sends: number }>;
+}
+
+export interface ReceiverIo<T> {
+  deliver(item: T): void;
+  deliverError(err: SlimError): void;
+  requestRtx(id: number, source: string): void;
+}
+
+export class DataReceiver<T> {
+  private readonly sources = new Map<string, SourceState>();
+
+  constructor(
+    private readonly io: ReceiverIo<T>,
+    private readonly reliable: ReliableSettings | undefined,
+  ) {}
+
+  /** A data message (or RTX reply) arrived from `source` with id `id`. */
+  onData(source: string, id: number, item: T): void {
+    if (this.reliable === undefined) return this.io.deliver(item);
+    let s = this.sources.get(source);
+    if (s === undefined) {
+      s = { last: undefined, held: new Map(), rtx: new Map() };
+      this.sources.set(source, s);
+    }
+    if (s.last === undefined) {
+      s.last = id;
+      this.io.deliver(item);
+      return this.release(s);
+    }
+    if (id === s.last || before(id, s.last) || s.held.has(id)) return; // duplicate or late
+    const next = (s.last + 1) % MOD;
+    this.clearRtx(s, id);
+    if (id === next) {
+      s.last = id;
+      this.io.deliver(item);
+      return this.release(s);
+    }
+    s.held.set(id, item);
+    for (let m = next; m !== id; m = (m + 1) % MOD) {
+      if (!s.held.has(m) && !s.rtx.has(m)) this.askRtx(source, s, m);
+    }
+  }
+
+  /** The sender no longer has `id`: report it lost and move on. */
+  onLost(source: string, id: number): void {
+    const s = this.sources.get(source);
+    if (s === undefined || s.last === undefined) return;
+    this.clearRtx(s, id);
+    if (id !== (s.last + 1) % MOD) {
+      s.held.set(id, LOST);
+      return;
+    }
+    s.last = id;
+    this.io.deliverError(new SlimError("RECEIVE", `message ${id} from ${source} was lost`));
+    this.release(s);
+  }
+
+  private release(s: SourceState): void {
+    for (;;) {
+      const next = (s.last! + 1) % MOD;
+      if (!s.held.has(next)) return;
+      const item = s.held.get(next);
+      s.held.delete(next);
+      s.last = next;
+      if (item === LOST) this.io.deliverError(new SlimError("RECEIVE", `message ${next} was lost`));
+      else this.io.deliver(item as T);
+    }
+  }
+
+  private askRtx(source: string, s: SourceState, id: number): void {
+    const r = this.reliable!;
+    const entry = { timer: undefined as unknown as NodeJS.Timeout, sends: 0 };
+    const fire = () => {
+      if (entry.sends > r.maxRetries) {
+        s.rtx.delete(id);
+        this.onLost(source, id);
+        return;
+      }
+      entry.sends++;
+      this.io.requestRtx(id, source);
+      entry.timer = setTimeout(fire, r.intervalMs);
+    };
+    s.rtx.set(id, entry);
+    fire();
+  }
+
+  private clearRtx(s: SourceState, id: number): void {
+    const e = s.rtx.get(id);
+    if (e !== undefined) {
+      clearTimeout(e.timer);
+      s.rtx.delete(id);
+    }
+  }
+
+  dropSource(source: string): void {
+    const s = this.sources.get(source);
+    if (s === undefined) return;
+    for (const e of s.rtx.values()) clearTimeout(e.timer);
+    this.sources.delete(source);
+  }
+
+  close(): void {
+    for (const k of [...this.sources.keys()]) this.dropSource(k);
+  }
+}
+
+const LOST = Symbol("lost");

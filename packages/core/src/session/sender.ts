@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright the slim-ts authors
+
+// The data sender of one session: sequence ids, and in reliable mode a bounded
+// buffer, per-endpoint ack sets, timer resends and RTX replies.
+
+import { SlimError } from "../errors.js";
+import { MAX_DATA_MESSAGE_ID } from "./build.js";
+
+export const SENDER_BUFFER = 512;
+
+export interface ReliableSettings {
+  intervalMs: number;
+  maxRetries: number;
+}
+
+export interface OutboundData {
+  payloadType: string;
+  blob: Uint8Array;
+  metadata: Map<string, string>;
+}
+
+interface InFlight {
+  data: OutboundData;
+  waiting: Set<string>;
+  sends: number;
+  timer: NodeJS.Timeout | undefined;
+  done: (err?: SlimError) => void;
+}
+
+export interface SenderIo {
+  /** Send data message `id` to one endpoint (or to the session destination when `to` is undefined). */
+  send(id: number, data: OutboundData, to: string | undefined, asRtxReply: boolean, forwardTo?: bigint): void;
+  /** Send an error RTX_REPLY: the requested id is gone from the buffer. */
+  sendLost(id: number, to: string, forwardTo?: bigint): void;
+  /** Endpoints that stopped acking after the retry budget. */
+  endpointsSilent(keys: string[]): void;
+}
+
+export class DataSender {
+  private nextId = 0;
+  private readonly inFlight = new Map<number, InFlight>();
+  private readonly ring: number[] = [];
+  private readonly buffered = new Map<number, OutboundData>();
+
+  constructor(
+    private readonly io: SenderIo,
+    private readonly reliable: ReliableSettings | undefined,
+    private readonly endpoints: () => string[],
+  ) {}
+
+  private takeId(): number {
+    this.nextId = (this.nextId + 1) % (MAX_DATA_MESSAGE_ID + 1);
+    return this.nextId;
+  }
+
+  /** Send one message; resolves at once (unreliable) or when every endpoint acked or went silent. */
+  publish(data: OutboundData): Promise<void> {
+    const id = this.takeId();
+    if (this.reliable === undefined) {
+      this.io.send(id, data, undefined, false);
+      return Promise.resolve();
+    }
+    this.remember(id, data);
+    const waiting = new Set(this.endpoints());
+    return new Promise<void>((resolve, reject) => {
+      const f: InFlight = { data, waiting, sends: 1, timer: undefined, done: (err) => (err ? reject(err) : resolve()) };
+      this.inFlight.set(id, f);
+      this.io.send(id, data, undefined, false);
+      if (waiting.size === 0) return this.finish(id, f);
+      this.arm(id, f);
+    });
+  }
+
+  private remember(id: number, data: OutboundData): void {
+    this.buffered.set(id, data);
+    this.ring.push(id);
+    if (this.ring.length > SENDER_BUFFER) this.buffered.delete(this.ring.shift()!);
+  }
+
+  private arm(id: number, f: InFlight): void {
+    const r = this.reliable!;
+    f.timer = setTimeout(() => {
+      if (f.sends > r.maxRetries) {
+        this.io.endpointsSilent([...f.waiting]);
+        return this.finish(id, f);
+      }
+      f.sends++;
+      for (const to of f.waiting) this.io.send(id, f.data, to, false);
+      this.arm(id, f);
+    }, r.intervalMs);
+  }
+
+  private finish(id: number, f: InFlight, err?: SlimError): void {
+    if (f.timer !== undefined) clearTimeout(f.timer);
+    this.inFlight.delete(id);
+    f.done(err);
+  }
+
+  onAck(id: number, from: string): void {
+    const f = this.inFlight.get(id);
+    if (f === undefined) return;
+    f.waiting.delete(from);
+    if (f.waiting.size === 0) this.finish(id, f);
+  }
+
+  /** A receiver asks for `id` again: it counts as its ack; answer from the buffer or say it is lost. */
+  onRtxRequest(id: number, from: string, forwardTo?: bigint): void {
+    this.onAck(id, from);
+    const data = this.buffered.get(id);
+    if (data === undefined) this.io.sendLost(id, from, forwardTo);
+    else this.io.send(id, data, from, true, forwardTo);
+  }
+
+  /** An endpoint left: nothing more is owed by it. */
+  dropEndpoint(key: string): void {
+    for (const [id, f] of [...this.inFlight]) this.onAck(id, key), void f;
+  }
+
+  close(err: SlimError): void {
+    for (const [id, f] of [...this.inFlight]) this.finish(id, f, err);
+  }
+}

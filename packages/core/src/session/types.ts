@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright the slim-ts authors
+
+import type { Name } from "../names/name.js";
+import type { AbortOptions } from "../util/abort.js";
+
+export interface ReliableOptions {
+  /** Resend interval for unacknowledged messages (ms). */
+  intervalMs: number;
+  /** Resends before a peer counts as silent. */
+  maxRetries: number;
+}
+
+export interface SessionOptions {
+  /** Acks, retransmission and in-order delivery. Off: fire and forget, as upstream. */
+  reliable?: ReliableOptions;
+  /** Session metadata, delivered to the peer with the invitation. */
+  metadata?: Record<string, string>;
+}
+
+export interface SessionPublishOptions extends AbortOptions {
+  payloadType?: string;
+  metadata?: Record<string, string>;
+}
+
+/** One message received on a session. */
+export interface SessionMessage {
+  /** Sender, with its instance id. */
+  source: Name;
+  payloadType: string;
+  metadata: Record<string, string>;
+  payload: Uint8Array;
+  /** Per-sender sequence number (data messages). */
+  messageId: number;
+}
+
+export type SessionKind = "p2p" | "group";
