@@ -45,6 +45,8 @@ export const NodeConfigSchema = z.strictObject({
   links: z.array(LinkConfigSchema).default([]),
   /** Serve JSON status over HTTP at this host:port (GET /status). */
   status: hostPort.optional(),
+  /** Test-only: drop a fraction of publishes arriving from links (seeded, reproducible). */
+  faults: z.strictObject({ dropRatio: z.number().min(0).max(1), seed: z.int().optional() }).optional(),
   limits: z
     .strictObject({
       maxLinks: z.int().positive().default(1_000),

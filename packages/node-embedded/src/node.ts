@@ -71,6 +71,7 @@ export async function startNode(input: NodeConfigInput = {}, options: StartNodeO
     ...(config.nodeId === undefined ? {} : { nodeId: config.nodeId }),
     logger,
     maxSubscriptionsPerConnection: config.limits.maxSubscriptionsPerConnection,
+    ...(config.faults === undefined ? {} : { faults: { dropRatio: config.faults.dropRatio, ...(config.faults.seed === undefined ? {} : { seed: config.faults.seed }) } }),
   });
   const accept = openChannelHandler(processor, {
     strictMac: !config.lenient,

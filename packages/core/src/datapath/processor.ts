@@ -23,6 +23,8 @@ export interface ProcessorOptions {
   logger?: Logger;
   /** Subscriptions one connection may hold; more are refused with an error ack. */
   maxSubscriptionsPerConnection?: number;
+  /** Test-only fault injection: drop this fraction of publishes arriving from other nodes. */
+  faults?: { dropRatio: number; seed?: number };
 }
 
 export interface ProcessorStats {
@@ -54,7 +56,23 @@ export class MessageProcessor {
     this.log = options.logger?.child("datapath") ?? noopLogger;
     this.maxSubscriptionsPerConnection = options.maxSubscriptionsPerConnection ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION;
     this.subs = new SubscriptionHandler(this);
+    const f = options.faults;
+    if (f !== undefined && f.dropRatio > 0) {
+      let x = (f.seed ?? 1) >>> 0 || 1;
+      const rnd = () => {
+        // xorshift32: reproducible loss patterns for tests
+        x ^= x << 13;
+        x >>>= 0;
+        x ^= x >>> 17;
+        x ^= x << 5;
+        x >>>= 0;
+        return x / 0x1_0000_0000;
+      };
+      this.injectDrop = () => rnd() < f.dropRatio;
+    }
   }
+
+  private readonly injectDrop: (() => boolean) | undefined;
 
   // ---- connections -------------------------------------------------------
 
@@ -156,6 +174,7 @@ export class MessageProcessor {
 
   private onPublish(from: Connection, msg: ProtoMessage, p: ProtoPublish): void {
     const h = p.header!;
+    if (this.injectDrop !== undefined && from.kind !== "local" && this.injectDrop()) return this.drop(from, "fault_injected", msg);
     if (!this.enterHeader(from, h)) return this.drop(from, "ttl_expired", msg);
     if (h.forwardTo !== undefined) {
       const out = this.conns.get(Number(h.forwardTo));

@@ -24,7 +24,8 @@ export type DropReason =
   | "send_failed"
   | "backpressure"
   | "subscription_limit"
-  | "unknown_connection";
+  | "unknown_connection"
+  | "fault_injected";
 
 export interface ConnectionCounters {
   msgsIn: number;

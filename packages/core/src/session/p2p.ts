@@ -79,6 +79,7 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
         requestRtx: (id) => this.emit({ type: SessionMessageType.RTX_REQUEST, messageId: id, ...this.forwardHint() }),
       },
       reliable,
+      1,
     );
   }
 

@@ -31,9 +31,14 @@ export interface ReceiverIo<T> {
 export class DataReceiver<T> {
   private readonly sources = new Map<string, SourceState>();
 
+  /**
+   * @param firstId the id every source starts at, when known (p2p sessions start at 1);
+   *   undefined accepts whatever arrives first as the start (a member joining a running group).
+   */
   constructor(
     private readonly io: ReceiverIo<T>,
     private readonly reliable: ReliableSettings | undefined,
+    private readonly firstId?: number,
   ) {}
 
   /** A data message (or RTX reply) arrived from `source` with id `id`. */
@@ -41,7 +46,7 @@ export class DataReceiver<T> {
     if (this.reliable === undefined) return this.io.deliver(item);
     let s = this.sources.get(source);
     if (s === undefined) {
-      s = { last: undefined, held: new Map(), rtx: new Map() };
+      s = { last: this.firstId === undefined ? undefined : (this.firstId - 1 + MOD) % MOD, held: new Map(), rtx: new Map() };
       this.sources.set(source, s);
     }
     if (s.last === undefined) {
@@ -67,6 +72,7 @@ export class DataReceiver<T> {
   onLost(source: string, id: number): void {
     const s = this.sources.get(source);
     if (s === undefined || s.last === undefined) return;
+    if (id === s.last || before(id, s.last) || s.held.has(id)) return; // already have it: a stale notice
     this.clearRtx(s, id);
     if (id !== (s.last + 1) % MOD) {
       s.held.set(id, LOST);

@@ -7,7 +7,14 @@
 import { SlimError } from "../errors.js";
 import { MAX_DATA_MESSAGE_ID } from "./build.js";
 
-export const SENDER_BUFFER = 512;
+/** Unacknowledged messages one reliable sender may have; publish() waits for room beyond. */
+export const MAX_IN_FLIGHT = 4_096;
+/**
+ * Sent messages kept for retransmission requests. Twice the in-flight window, so a
+ * late or repeated request for a message acknowledged moments ago is still answered
+ * (upstream keeps 512 and then answers "lost" for messages the receiver may well have).
+ */
+export const SENDER_BUFFER = 2 * MAX_IN_FLIGHT;
 
 export interface ReliableSettings {
   intervalMs: number;
@@ -42,6 +49,7 @@ export class DataSender {
   private readonly inFlight = new Map<number, InFlight>();
   private readonly ring: number[] = [];
   private readonly buffered = new Map<number, OutboundData>();
+  private readonly roomWaiters: Array<() => void> = [];
 
   constructor(
     private readonly io: SenderIo,
@@ -55,12 +63,16 @@ export class DataSender {
   }
 
   /** Send one message; resolves at once (unreliable) or when every endpoint acked or went silent. */
-  publish(data: OutboundData): Promise<void> {
-    const id = this.takeId();
+  async publish(data: OutboundData): Promise<void> {
     if (this.reliable === undefined) {
-      this.io.send(id, data, undefined, false);
-      return Promise.resolve();
+      this.io.send(this.takeId(), data, undefined, false);
+      return;
     }
+    while (this.inFlight.size >= MAX_IN_FLIGHT) await new Promise<void>((r) => this.roomWaiters.push(r));
+    return this.send(this.takeId(), data);
+  }
+
+  private send(id: number, data: OutboundData): Promise<void> {
     this.remember(id, data);
     const waiting = new Set(this.endpoints());
     return new Promise<void>((resolve, reject) => {
@@ -95,6 +107,7 @@ export class DataSender {
     if (f.timer !== undefined) clearTimeout(f.timer);
     this.inFlight.delete(id);
     f.done(err);
+    this.roomWaiters.shift()?.();
   }
 
   onAck(id: number, from: string): void {
@@ -106,8 +119,9 @@ export class DataSender {
 
   /** A receiver asks for `id` again: it counts as its ack; answer from the buffer or say it is lost. */
   onRtxRequest(id: number, from: string, forwardTo?: bigint): void {
+    // unacknowledged messages are always answerable; acknowledged ones while in the ring
+    const data = this.inFlight.get(id)?.data ?? this.buffered.get(id);
     this.onAck(id, from);
-    const data = this.buffered.get(id);
     if (data === undefined) this.io.sendLost(id, from, forwardTo);
     else this.io.send(id, data, from, true, forwardTo);
   }
@@ -119,5 +133,6 @@ export class DataSender {
 
   close(err: SlimError): void {
     for (const [id, f] of [...this.inFlight]) this.finish(id, f, err);
+    for (const w of this.roomWaiters.splice(0)) w();
   }
 }
