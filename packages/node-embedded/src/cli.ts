@@ -6,12 +6,14 @@
 import { parseArgs } from "node:util";
 import { SlimError } from "@slim-ts/core";
 import { loadNodeConfigFile, parseNodeConfig, type NodeConfigInput } from "./config.js";
+import { appCommand } from "./app-cli.js";
 import { startNode } from "./node.js";
 
 const USAGE = `usage:
   slim-ts-node [--listen host:port] [--link url]... [--tls-cert f --tls-key f [--tls-ca f]]
                [--config file.yaml|json] [--lenient] [--status host:port] [--node-id id]
   slim-ts-node status <status-url>      print a node's links, subscriptions and counters
+  slim-ts-node app echo|send ...        command-line SLIM apps (slim-ts-node app --help)
 
   --listen     where the data plane listens (default 127.0.0.1:46357)
   --link       dial another SLIM node (ours or official) and exchange routes; repeatable
@@ -34,6 +36,7 @@ async function status(url: string | undefined): Promise<number> {
 
 async function run(argv: string[]): Promise<number> {
   if (argv[0] === "status") return status(argv[1]);
+  if (argv[0] === "app") return appCommand(argv.slice(1));
   const { values } = parseArgs({
     args: argv,
     options: {

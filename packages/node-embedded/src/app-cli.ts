@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright the slim-ts authors
+
+// `slim-ts-node app echo|send`: poke a live SLIM network from the shell, in the
+// spirit of `nats sub` / `nats pub`. One JSON line per message on stdout.
+
+import { createInterface } from "node:readline";
+import { parseArgs } from "node:util";
+import { createApp, SlimError, type P2PSession, type SessionMessage } from "@slim-ts/core";
+
+export const APP_USAGE = `usage:
+  slim-ts-node app echo --name org/ns/bob --connect http://127.0.0.1:46357 --secret <s> [--reliable]
+  slim-ts-node app send --name org/ns/alice --to org/ns/bob --connect <url> --secret <s>
+                        [--count N | lines from stdin] [--reliable] [--timeout-ms 10000]
+
+  echo  accepts point-to-point sessions and sends every message back
+  send  opens a session, sends, prints each reply; exits 0 only if every reply came back in order
+  --secret may also come from SLIM_SECRET. --mls and --group are not available yet.`;
+
+const dec = new TextDecoder();
+const enc = new TextEncoder();
+const line = (o: unknown) => process.stdout.write(`${JSON.stringify(o)}\n`);
+
+function common(argv: string[]) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      name: { type: "string" },
+      to: { type: "string" },
+      connect: { type: "string" },
+      secret: { type: "string" },
+      count: { type: "string" },
+      reliable: { type: "boolean" },
+      mls: { type: "boolean" },
+      group: { type: "string" },
+      invite: { type: "string" },
+      "timeout-ms": { type: "string" },
+    },
+    strict: true,
+  });
+  if (values.mls || values.group !== undefined || values.invite !== undefined) {
+    throw new SlimError("INVALID_ARGUMENT", "--mls, --group and --invite are not available yet in this version");
+  }
+  const secret = values.secret ?? process.env.SLIM_SECRET;
+  if (values.name === undefined || values.connect === undefined || secret === undefined) {
+    throw new SlimError("INVALID_ARGUMENT", `--name, --connect and --secret are required\n${APP_USAGE}`);
+  }
+  return { ...values, name: values.name, connect: values.connect, secret };
+}
+
+const show = (m: SessionMessage, extra: Record<string, unknown> = {}) => ({
+  from: m.source.toString(),
+  payloadType: m.payloadType,
+  text: dec.decode(m.payload),
+  metadata: m.metadata,
+  ...extra,
+});
+
+async function echo(argv: string[]): Promise<number> {
+  const o = common(argv);
+  const app = await createApp({ name: o.name, secret: o.secret, connect: o.connect });
+  line({ event: "ready", name: app.name.toString() });
+  const serve = async (s: P2PSession) => {
+    line({ event: "session", sessionId: s.sessionId, peer: s.peer.toString(), metadata: s.metadata });
+    try {
+      for await (const m of s) {
+        line({ event: "message", sessionId: s.sessionId, ...show(m) });
+        await s.publish(m.payload, { payloadType: m.payloadType, metadata: m.metadata });
+      }
+      line({ event: "closed", sessionId: s.sessionId });
+    } catch (err) {
+      line({ event: "closed", sessionId: s.sessionId, error: SlimError.from(err).message });
+    }
+  };
+  const stop = new Promise<void>((r) => {
+    process.once("SIGINT", () => r());
+    process.once("SIGTERM", () => r());
+  });
+  const accepting = (async () => {
+    for await (const s of app.listen()) void serve(s);
+  })();
+  await stop;
+  await app.close();
+  await accepting;
+  return 0;
+}
+
+async function* inputs(count: string | undefined): AsyncGenerator<string> {
+  if (count !== undefined) {
+    const n = Number(count);
+    if (!Number.isInteger(n) || n < 0) throw new SlimError("INVALID_ARGUMENT", "--count must be a non-negative integer");
+    for (let i = 0; i < n; i++) yield `message ${i}`;
+    return;
+  }
+  for await (const l of createInterface({ input: process.stdin })) yield l;
+}
+
+async function send(argv: string[]): Promise<number> {
+  const o = common(argv);
+  if (o.to === undefined) throw new SlimError("INVALID_ARGUMENT", "--to is required for send");
+  const timeoutMs = Number(o["timeout-ms"] ?? 10_000);
+  await using app = await createApp({ name: o.name, secret: o.secret, connect: o.connect });
+  const session = await app.createSession({ type: "p2p", peer: o.to }, o.reliable ? { reliable: { intervalMs: 1_000, maxRetries: 5 } } : {});
+  line({ event: "session", sessionId: session.sessionId, peer: session.peer.toString() });
+  const sent: string[] = [];
+  const replies = session[Symbol.asyncIterator]();
+  for await (const text of inputs(o.count)) {
+    sent.push(text);
+    await session.publish(enc.encode(text));
+  }
+  let ok = true;
+  for (let i = 0; i < sent.length; i++) {
+    let timer: NodeJS.Timeout | undefined;
+    const r = await Promise.race([
+      replies.next(),
+      new Promise<"timeout">((res) => (timer = setTimeout(() => res("timeout"), timeoutMs))),
+    ]).catch((err: unknown) => SlimError.from(err));
+    clearTimeout(timer);
+    if (r === "timeout" || r instanceof SlimError || r.done) {
+      line({ event: "error", error: r === "timeout" ? `no reply ${i} within ${timeoutMs} ms` : r instanceof SlimError ? r.message : "session closed" });
+      ok = false;
+      break;
+    }
+    const text = dec.decode(r.value.payload);
+    const inOrder = text === sent[i];
+    if (!inOrder) ok = false;
+    line({ event: "reply", index: i, ...show(r.value, { inOrder }) });
+  }
+  await session.close();
+  line({ event: "done", sent: sent.length, ok });
+  return ok ? 0 : 1;
+}
+
+export async function appCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === "echo") return echo(rest);
+  if (sub === "send") return send(rest);
+  process.stderr.write(`${APP_USAGE}\n`);
+  return 2;
+}

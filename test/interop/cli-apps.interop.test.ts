@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright the slim-ts authors
+
+// `slim-ts-node app echo|send` as black boxes, against each other and against
+// an official app, through our node.
+
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { startNode } from "@slim-ts/node-embedded";
+import { describe, expect, it } from "vitest";
+import { DEFAULT_SECRET, startOfficialApp } from "../helpers/official/index.js";
+
+const BIN = fileURLToPath(new URL("../../packages/node-embedded/bin/slim-ts-node.mjs", import.meta.url));
+
+function run(args: string[], input?: string) {
+  const child = spawn(process.execPath, [BIN, "app", ...args], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, SLIM_SECRET: DEFAULT_SECRET } });
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (b: Buffer) => (out += b.toString()));
+  child.stderr.on("data", (b: Buffer) => (err += b.toString()));
+  if (input !== undefined) child.stdin.end(input);
+  else child.stdin.end();
+  const exited = new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+  const events = () => out.split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { child, exited, events, err: () => err };
+}
+
+async function until(cond: () => boolean, ms = 10_000) {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe("slim-ts-node app echo / send", () => {
+  it("send gets every stdin line echoed back in order by our echo app, and exits 0", async () => {
+    await using node = await startNode({ listen: "127.0.0.1:0" });
+    const echo = run(["echo", "--name", "org/cli/bob", "--connect", node.url]);
+    try {
+      await until(() => echo.events().some((e) => e.event === "ready"));
+      const send = run(["send", "--name", "org/cli/alice", "--to", "org/cli/bob", "--connect", node.url, "--reliable"], "one\ntwo\nthree\n");
+      expect(await send.exited).toBe(0);
+      const replies = send.events().filter((e) => e.event === "reply");
+      expect(replies.map((e) => e.text)).toEqual(["one", "two", "three"]);
+      expect(send.events().at(-1)).toMatchObject({ event: "done", sent: 3, ok: true });
+      await until(() => echo.events().filter((e) => e.event === "message").length === 3);
+    } finally {
+      echo.child.kill("SIGINT");
+      expect(await echo.exited).toBe(0);
+    }
+  });
+
+  it("send to an official echoing app prints its replies and exits 1 when they differ; send to nobody fails readably", async () => {
+    await using node = await startNode({ listen: "127.0.0.1:0" });
+    await using official = await startOfficialApp({ name: "org/cli/official", url: node.url });
+    await official.route("org/cli/alice");
+    const listening = official.listen({ timeoutMs: 20_000 });
+    const send = run(["send", "--name", "org/cli/alice", "--to", "org/cli/official", "--connect", node.url, "--count", "5"]);
+    await listening;
+    const echoed = await official.echo({ count: 5, timeoutMs: 10_000 });
+    expect(echoed.echoed).toBe(5);
+    expect(await send.exited).toBe(1); // the official echo prefixes "echo:", so replies do not match
+    const replies = send.events().filter((e) => e.event === "reply");
+    expect(replies.map((e) => e.text)).toEqual([0, 1, 2, 3, 4].map((i) => `echo:message ${i}`));
+
+    const nobody = run(["send", "--name", "org/cli/alice2", "--to", "org/cli/nobody", "--connect", node.url, "--count", "1"]);
+    // discovery is retried 10 times at 1 s before the session fails
+    expect(await nobody.exited).toBe(1);
+    expect(nobody.err()).toContain("retries exhausted");
+  }, 40_000);
+
+  it("refuses the options that are not available yet, with exit code 2", async () => {
+    const r = run(["send", "--name", "a/b/c", "--to", "a/b/d", "--connect", "http://127.0.0.1:1", "--mls"]);
+    expect(await r.exited).toBe(2);
+    expect(r.err()).toContain("not available yet");
+  });
+});
