@@ -45,6 +45,16 @@ export const NodeConfigSchema = z.strictObject({
   links: z.array(LinkConfigSchema).default([]),
   /** Serve JSON status over HTTP at this host:port (GET /status). */
   status: hostPort.optional(),
+  /**
+   * Require link-level authentication from dialers: Basic credentials, or a Bearer token
+   * that is a shared-secret identity token signed with `secret`.
+   */
+  auth: z
+    .discriminatedUnion("kind", [
+      z.strictObject({ kind: z.literal("basic"), username: z.string().min(1), password: z.string().min(1) }),
+      z.strictObject({ kind: z.literal("bearer"), secret: z.string().min(32, "the shared secret must be at least 32 characters") }),
+    ])
+    .optional(),
   /** Test-only: drop a fraction of publishes arriving from links (seeded, reproducible). */
   faults: z.strictObject({ dropRatio: z.number().min(0).max(1), seed: z.int().optional() }).optional(),
   limits: z

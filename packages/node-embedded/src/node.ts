@@ -3,7 +3,7 @@
 
 import { readFile } from "node:fs/promises";
 import type { Http2SecureServer, Http2Server } from "node:http2";
-import { SlimError, loggerFromEnv, type Logger } from "@slim-ts/core";
+import { SharedSecretVerifier, SlimError, createConnectionAuthChecker, loggerFromEnv, type Logger } from "@slim-ts/core";
 import { DialedLink, MessageProcessor, createH2Server, openChannelHandler, type DialOptions } from "@slim-ts/core/internal";
 import { parseNodeConfig, type NodeConfig, type NodeConfigInput } from "./config.js";
 import { nodeStatus, type NodeStatus } from "./status.js";
@@ -80,7 +80,19 @@ export async function startNode(input: NodeConfigInput = {}, options: StartNodeO
     onLinkDown: (l, err) => log.debug("link down", { conn: l.id, error: err.message }),
   });
   const tls = await serverTls(config);
-  const server = createH2Server({ ...(tls === undefined ? {} : { tls }), onChannel: accept.handler });
+  const checker = config.auth === undefined ? undefined : createConnectionAuthChecker(
+    config.auth.kind === "basic"
+      ? { kind: "basic", username: config.auth.username, password: config.auth.password }
+      : { kind: "bearer", verifier: new SharedSecretVerifier(config.auth.secret) },
+  );
+  const authorize =
+    checker === undefined
+      ? undefined
+      : (headers: import("node:http2").IncomingHttpHeaders) => {
+          const r = checker(headers as Record<string, string | string[] | undefined>);
+          return r.ok ? undefined : r.error;
+        };
+  const server = createH2Server({ ...(tls === undefined ? {} : { tls }), ...(authorize === undefined ? {} : { authorize }), onChannel: accept.handler });
   const sessions = new Set<import("node:http2").Http2Session>();
   server.on("session", (s) => {
     sessions.add(s);

@@ -46,6 +46,8 @@ export class Http2FrameStream implements FrameStream {
   private readonly flushNow = () => this.flush();
   /** gRPC status the peer ended the stream with, when it was not OK. */
   remoteStatus: { code: number; message: string } | undefined;
+  /** Why this side failed the stream (malformed or oversized input, refused by the peer). */
+  failure: SlimError | undefined;
 
   constructor(
     private readonly stream: Http2Stream,
@@ -154,9 +156,20 @@ export class Http2FrameStream implements FrameStream {
     return out;
   }
 
+  /** Fail the stream with a specific error (e.g. the peer refused it with a gRPC status). */
+  abort(err: SlimError): void {
+    this.fail(err);
+  }
+
   private fail(err: SlimError): void {
-    this.destroy(err.message);
+    this.failure ??= err;
+    // tell the owner why first; it ends the stream (the server then sends the failure
+    // as the gRPC status in its trailers)
     this.close(err);
+    if (!this.stream.destroyed && !this.stream.writableEnded) this.end();
+    setTimeout(() => {
+      if (!this.stream.destroyed) this.stream.destroy();
+    }, 1_000).unref();
   }
 
   private close(err: SlimError): void {

@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import type { MessageProcessor } from "../datapath/processor.js";
 import { SlimError } from "../errors.js";
+import { clientAuthHeaders, type ClientConnectionAuth } from "../auth/connection-auth.js";
 import { openChannel, type H2ClientOptions } from "./h2.js";
 import { Link } from "./link.js";
 
@@ -30,8 +31,10 @@ export interface DialOptions {
   /** Refuse a peer that offers no header MAC key (default true). */
   strictMac?: boolean;
   tls?: TlsClientOptions;
-  /** Extra gRPC metadata sent when opening the channel (e.g. authorization). */
+  /** Extra gRPC metadata sent when opening the channel. */
   headers?: Record<string, string>;
+  /** Link-level authentication: Basic credentials or a Bearer token (a provider mints a fresh one per connect). */
+  auth?: ClientConnectionAuth;
   connectTimeoutMs?: number;
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number; enabled?: boolean };
   keepalive?: { timeMs: number; timeoutMs: number };
@@ -133,7 +136,8 @@ export class DialedLink {
 
   private open(): void {
     if (this.closing) return;
-    const { stream, session } = openChannel(this.target, this.h2);
+    const auth = this.options.auth === undefined ? {} : clientAuthHeaders(this.options.auth);
+    const { stream, session } = openChannel(this.target, { ...this.h2, headers: { ...this.h2.headers, ...auth } });
     this.session = session;
     this.link.attach(stream);
     const ka = this.options.keepalive;
@@ -165,6 +169,8 @@ export class DialedLink {
   private onDown(err: SlimError): void {
     if (this.registered) this.processor.unregister(this.link.id, !this.closing);
     if (this.closing) return;
+    // refused credentials do not get better by retrying the first connect
+    if (err.code === "AUTH" && !this.registered) return this.giveUp(err);
     if (this.options.reconnect?.enabled === false && this.registered) return this.close();
     const initial = this.options.reconnect?.initialDelayMs ?? DEFAULT_RECONNECT_INITIAL_MS;
     const max = this.options.reconnect?.maxDelayMs ?? DEFAULT_RECONNECT_MAX_MS;

@@ -74,25 +74,14 @@ export function createH2Server(options: H2ServerOptions): http2.Http2Server | ht
     if (denied !== undefined) return refuse(stream, GrpcStatus.UNAUTHENTICATED, denied.message);
     // Official clients wait for response headers before they send their Link message.
     stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
-    let status: number = GrpcStatus.OK;
-    let message = "";
-    stream.on("wantTrailers", () => {
-      stream.sendTrailers(message === "" ? { "grpc-status": String(status) } : { "grpc-status": String(status), "grpc-message": encodeURIComponent(message) });
-    });
     const remote = `${stream.session?.socket?.remoteAddress ?? "?"}:${stream.session?.socket?.remotePort ?? "?"}`;
     const fs = new Http2FrameStream(stream, remote, () => stream.end());
-    const destroy = fs.destroy.bind(fs);
-    fs.destroy = (reason?: string) => {
-      // end with a gRPC error status rather than a reset, so the peer sees why
-      if (reason !== undefined && !stream.destroyed && !stream.writableEnded) {
-        status = reason.includes("exceeds the limit") ? GrpcStatus.RESOURCE_EXHAUSTED : GrpcStatus.UNAVAILABLE;
-        message = reason;
-        stream.end();
-        setTimeout(() => destroy(), 1_000).unref();
-        return;
-      }
-      destroy(reason);
-    };
+    stream.on("wantTrailers", () => {
+      const f = fs.failure;
+      if (f === undefined) return stream.sendTrailers({ "grpc-status": String(GrpcStatus.OK) });
+      const code = f.code === "MESSAGE_TOO_LARGE" ? GrpcStatus.RESOURCE_EXHAUSTED : GrpcStatus.UNAVAILABLE;
+      stream.sendTrailers({ "grpc-status": String(code), "grpc-message": encodeURIComponent(f.message) });
+    });
     options.onChannel(fs);
   });
   return server;
@@ -152,8 +141,16 @@ export function openChannel(url: URL, options: H2ClientOptions): H2Channel {
     }
   };
   req.on("response", (h) => {
-    if (h[":status"] !== 200) req.destroy(new Error(`HTTP status ${String(h[":status"])}`));
+    if (h[":status"] !== 200) {
+      const code = h[":status"] === 401 ? "AUTH" : "CONNECTION";
+      return fs.abort(new SlimError(code, `the node answered HTTP ${String(h[":status"])}`));
+    }
     noteStatus(h);
+    // a trailers-only answer: the node refused the channel
+    if (status !== undefined && status !== "0") {
+      const code = Number(status) === GrpcStatus.UNAUTHENTICATED ? "AUTH" : "CONNECTION";
+      fs.abort(new SlimError(code, `the node refused the link: ${grpcMessage || `gRPC status ${status}`}`));
+    }
   });
   req.on("trailers", noteStatus);
   req.on("close", () => {
