@@ -111,6 +111,21 @@ describe("two slim-ts nodes peered", () => {
   });
 });
 
+describe("keepalive", () => {
+  it("frequent HTTP/2 pings from the node leave a busy link up and its conversation intact", async () => {
+    await using node = await startNode({ listen: "127.0.0.1:0", keepalive: { timeMs: 30, timeoutMs: 2_000 } });
+    const talk = await conversation(node.url);
+    for (let i = 0; i < 10; i++) {
+      talk.send(20);
+      await new Promise((r) => setTimeout(r, 40));
+    }
+    await talk.check();
+    expect(node.status().connections.every((c) => c.kind === "edge")).toBe(true);
+    expect(node.status().connections).toHaveLength(2);
+    await talk.close();
+  });
+});
+
 describe("in-process apps on an embedded node", () => {
   it("local endpoints on the node's own datapath exchange messages without serialization", async () => {
     await using node = await startNode({ listen: "127.0.0.1:0" });

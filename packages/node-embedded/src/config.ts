@@ -55,6 +55,8 @@ export const NodeConfigSchema = z.strictObject({
       z.strictObject({ kind: z.literal("bearer"), secret: z.string().min(32, "the shared secret must be at least 32 characters") }),
     ])
     .optional(),
+  /** HTTP/2 keepalive towards every dialer (official defaults: 120 s / 20 s). */
+  keepalive: z.strictObject({ timeMs: z.int().positive(), timeoutMs: z.int().positive() }).default({ timeMs: 120_000, timeoutMs: 20_000 }),
   /** Test-only: drop a fraction of publishes arriving from links (seeded, reproducible). */
   faults: z.strictObject({ dropRatio: z.number().min(0).max(1), seed: z.int().optional() }).optional(),
   limits: z

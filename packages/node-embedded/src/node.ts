@@ -92,7 +92,7 @@ export async function startNode(input: NodeConfigInput = {}, options: StartNodeO
           const r = checker(headers as Record<string, string | string[] | undefined>);
           return r.ok ? undefined : r.error;
         };
-  const server = createH2Server({ ...(tls === undefined ? {} : { tls }), ...(authorize === undefined ? {} : { authorize }), onChannel: accept.handler });
+  const server = createH2Server({ ...(tls === undefined ? {} : { tls }), keepalive: config.keepalive, ...(authorize === undefined ? {} : { authorize }), onChannel: accept.handler });
   const sessions = new Set<import("node:http2").Http2Session>();
   server.on("session", (s) => {
     sessions.add(s);

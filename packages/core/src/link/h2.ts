@@ -35,6 +35,26 @@ export interface H2ServerOptions {
   authorize?: (headers: http2.IncomingHttpHeaders) => SlimError | undefined;
   /** Called for each accepted OpenChannel stream. */
   onChannel: (stream: FrameStream) => void;
+  /** HTTP/2 PING every `timeMs`; a connection that does not answer within `timeoutMs` is closed. */
+  keepalive?: { timeMs: number; timeoutMs: number };
+}
+
+/** Server keepalive as the official node's defaults: ping every 120 s, give up after 20 s. */
+export const DEFAULT_SERVER_KEEPALIVE = { timeMs: 120_000, timeoutMs: 20_000 };
+
+function keepAlive(session: http2.Http2Session, ka: { timeMs: number; timeoutMs: number }): void {
+  const timer = setInterval(() => {
+    if (session.closed || session.destroyed) return clearInterval(timer);
+    const deadline = setTimeout(() => session.destroy(new Error("keepalive ping timed out")), ka.timeoutMs);
+    deadline.unref();
+    try {
+      session.ping(() => clearTimeout(deadline));
+    } catch {
+      clearTimeout(deadline);
+    }
+  }, ka.timeMs);
+  timer.unref();
+  session.once("close", () => clearInterval(timer));
 }
 
 function refuse(stream: http2.ServerHttp2Stream, code: number, message: string): void {
@@ -59,6 +79,7 @@ export function createH2Server(options: H2ServerOptions): http2.Http2Server | ht
   server.on("connection", (sock: import("node:net").Socket) => sock.setNoDelay(true));
   server.on("session", (s) => {
     tuneSession(s);
+    keepAlive(s, options.keepalive ?? DEFAULT_SERVER_KEEPALIVE);
     s.on("error", () => {});
   });
   server.on("sessionError", () => {});
