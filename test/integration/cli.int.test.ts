@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { freePort, startOfficialApp } from "../helpers/official/index.js";
 import { conversation } from "../helpers/ts-clients.js";
+import { waitFor } from "../helpers/wait.js";
 
 const BIN = fileURLToPath(new URL("../../packages/node-embedded/bin/slim-ts-node.mjs", import.meta.url));
 
@@ -31,21 +32,13 @@ function run(args: string[]): Run {
   return { child, out: () => out, err: () => err, exited };
 }
 
-async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe("slim-ts-node CLI", () => {
   it("prints 'listening', serves official apps and our clients, reports status, exits 0 on SIGTERM", async () => {
     const port = await freePort();
     const statusPort = await freePort();
     const node = run(["--listen", `127.0.0.1:${port}`, "--status", `127.0.0.1:${statusPort}`]);
     try {
-      await waitFor(() => node.out().includes("listening"));
+      await waitFor(() => node.out().includes("listening"), "listening");
       const url = `http://127.0.0.1:${port}`;
       const talk = await conversation(url);
       talk.send(10);
@@ -76,10 +69,10 @@ describe("slim-ts-node CLI", () => {
     const portB = await freePort();
     writeFileSync(cfg, `listen: 127.0.0.1:${portB}\nlinks:\n  - url: http://127.0.0.1:${portA}\n`);
     try {
-      await waitFor(() => a.out().includes("listening"));
+      await waitFor(() => a.out().includes("listening"), "node a listening");
       const b = run(["--config", cfg]);
       try {
-        await waitFor(() => b.out().includes("listening"));
+        await waitFor(() => b.out().includes("listening"), "node b listening");
         // alice on node A, bob on node B: traffic crosses the peer link
         const talk = await conversation(`http://127.0.0.1:${portA}`, `http://127.0.0.1:${portB}`);
         const bobName = talk.bob.ep.name.components.join("/");

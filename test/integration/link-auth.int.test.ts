@@ -4,13 +4,13 @@
 // Link-level authentication: a node that requires Basic or Bearer credentials.
 
 import { SharedSecretProvider, SlimError } from "@slim-ts/core";
-import { DialedLink, MessageProcessor } from "@slim-ts/core/internal";
+import { DialedLink, MessageProcessor, type DialOptions } from "@slim-ts/core/internal";
 import { startNode } from "@slim-ts/node-embedded";
 import { describe, expect, it } from "vitest";
 
 const SECRET = "link-auth-test-secret-0123456789abcdef";
 
-async function dial(url: string, auth?: Parameters<typeof DialedLink.connect>[2]["auth"]) {
+async function dial(url: string, auth?: DialOptions["auth"]) {
   const p = new MessageProcessor();
   const t0 = Date.now();
   try {

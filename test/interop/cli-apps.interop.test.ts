@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { startNode } from "@slim-ts/node-embedded";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SECRET, startOfficialApp } from "../helpers/official/index.js";
+import { waitFor } from "../helpers/wait.js";
 
 const BIN = fileURLToPath(new URL("../../packages/node-embedded/bin/slim-ts-node.mjs", import.meta.url));
 
@@ -25,26 +26,18 @@ function run(args: string[], input?: string) {
   return { child, exited, events, err: () => err };
 }
 
-async function until(cond: () => boolean, ms = 10_000) {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe("slim-ts-node app echo / send", () => {
   it("send gets every stdin line echoed back in order by our echo app, and exits 0", async () => {
     await using node = await startNode({ listen: "127.0.0.1:0" });
     const echo = run(["echo", "--name", "org/cli/bob", "--connect", node.url]);
     try {
-      await until(() => echo.events().some((e) => e.event === "ready"));
+      await waitFor(() => echo.events().some((e) => e.event === "ready"), "echo ready");
       const send = run(["send", "--name", "org/cli/alice", "--to", "org/cli/bob", "--connect", node.url, "--reliable"], "one\ntwo\nthree\n");
       expect(await send.exited).toBe(0);
       const replies = send.events().filter((e) => e.event === "reply");
       expect(replies.map((e) => e.text)).toEqual(["one", "two", "three"]);
       expect(send.events().at(-1)).toMatchObject({ event: "done", sent: 3, ok: true });
-      await until(() => echo.events().filter((e) => e.event === "message").length === 3);
+      await waitFor(() => echo.events().filter((e) => e.event === "message").length === 3, "3 echoed messages");
     } finally {
       echo.child.kill("SIGINT");
       expect(await echo.exited).toBe(0);

@@ -4,24 +4,16 @@
 // Mixed topologies: our node peered with an official node, and our own clients
 // (core datapath + gRPC link) talking through an official node.
 
-import { randomBytes } from "node:crypto";
-import { Endpoint, Name } from "@slim-ts/core";
-import { DialedLink, MessageProcessor } from "@slim-ts/core/internal";
+import { Name } from "@slim-ts/core";
 import { startNode } from "@slim-ts/node-embedded";
 import { describe, expect, it } from "vitest";
 import { startOfficialApp, startOfficialNode, type RecvItem } from "../helpers/official/index.js";
+import { tsClient } from "../helpers/ts-clients.js";
+import { waitFor } from "../helpers/wait.js";
 
 const texts = (items: RecvItem[]) => items.map((m) => ("error" in m ? `ERROR ${m.error}` : m.text));
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe("slim-ts node peered with an official node", () => {
   it("p2p MLS session from an app on our node to an app on the official node crosses both", async () => {
@@ -54,17 +46,9 @@ describe("slim-ts node peered with an official node", () => {
 describe("slim-ts clients through an official node", () => {
   it("two of our clients exchange messages with valid header MACs both ways", async () => {
     await using official = await startOfficialNode();
-    const mk = async (svc: string) => {
-      const processor = new MessageProcessor();
-      const up = await DialedLink.connect(processor, official.url);
-      const id = randomBytes(16).reduce((a, b) => (a << 8n) | BigInt(b), 0n);
-      const ep = new Endpoint(processor, { name: new Name("org", "ts", svc, id) });
-      await ep.subscribe(ep.name, { via: up.id });
-      await ep.route(new Name("org", "ts", svc === "alpha" ? "beta" : "alpha"), up.id);
-      return { processor, up, ep };
-    };
-    const a = await mk("alpha");
-    const b = await mk("beta");
+    const a = await tsClient(official.url, "alpha");
+    const b = await tsClient(official.url, "beta");
+    await a.ep.route(new Name("org", "ts", "beta"), a.up.id);
     // a specific instance id never matches a route for "any instance": route the exact name too
     await a.ep.route(b.ep.name, a.up.id);
     try {
@@ -87,11 +71,8 @@ describe("slim-ts clients through an official node", () => {
       expect(b.up.link.counters.dropped).toEqual({});
       expect(a.ep.takeErrors()).toEqual([]);
     } finally {
-      for (const x of [a, b]) {
-        await x.ep.close();
-        x.up.close();
-        x.processor.close();
-      }
+      await a.close();
+      await b.close();
     }
   });
 });
