@@ -26,3 +26,5 @@ export {
   createConnectionAuthChecker,
 } from "./auth/index.js";
 export type { IdentityProvider, IdentityVerifier, VerifiedIdentity, VerifiedToken } from "./auth/index.js";
+export { SessionMux } from "./patterns/mux.js";
+export type { IncomingStream, MuxableSession, RequestHandler } from "./patterns/mux.js";
