@@ -160,8 +160,13 @@ export class SessionMux {
     };
     try {
       for await (const chunk of source) {
+        const n = seq;
         outstanding.push(this.session.publish(bytes(chunk), { payloadType: options.payloadType ?? "stream", metadata: meta("chunk") }));
         if (outstanding.length >= STREAM_WINDOW) await settle();
+        // A source that never waits (a buffered answer) would otherwise keep the socket
+        // from being written until the window fills: let the first chunk, then every
+        // 64th, reach the wire.
+        else if (n === 0 || n % 64 === 63) await new Promise((r) => setImmediate(r));
       }
     } catch (err) {
       outstanding.push(this.session.publish(new Uint8Array(0), { metadata: meta("error", { [META_ERROR]: SlimError.from(err).message.slice(0, 1_000) }) }));

@@ -253,7 +253,8 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
       metadata: new Map(Object.entries(options.metadata ?? {})),
     };
     const sent = this.sender.publish(out);
-    if (this.reliable === undefined) return sent;
+    // Without a deadline a reliable publish still settles: acked, or the retries run out.
+    if (this.reliable === undefined || (options.signal === undefined && options.timeoutMs === undefined)) return sent;
     return withDeadline("publish", options, DEFAULT_PUBLISH_TIMEOUT_MS, () => sent);
   }
 

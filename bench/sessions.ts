@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright the slim-ts authors
+
+// Session-level benchmarks (MLS off): our apps vs official apps, each app in its
+// own process, through a node of their own kind, in one run. Fresh processes for
+// every workload; medians over --reps (default 3).
+
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { ChildHandle } from "../test/helpers/official/child.js";
+import { DEFAULT_SECRET, freePort, oneWayRate, startOfficialApp, startOfficialNode } from "../test/helpers/official/index.js";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const NODE_CLI = path.join(ROOT, "packages/node-embedded/bin/slim-ts-node.mjs");
+const TS_NODE_OPTIONS = `--import=${import.meta.resolve("tsx")} --conditions=@slim/source`;
+const argv = process.argv.slice(2);
+const REPS = Number(argv[argv.indexOf("--reps") + 1] || 3) || 3;
+const QUICK = argv.includes("--quick");
+const N = { oneway: QUICK ? 20_000 : 100_000, officialOneway: QUICK ? 2_000 : 5_000, awaited: QUICK ? 500 : 2_000, officialAwaited: 500, rtt: QUICK ? 300 : 1_000, tokens: 2_000 };
+
+type Metrics = Record<string, number>;
+interface App {
+  pid: number;
+  create(peer: string, reliable: boolean): Promise<number>;
+  listen(): Promise<void>;
+  burst(count: number, size: number, awaited: boolean): Promise<{ sendStart: number }>;
+  sink(count: number): Promise<{ got: number; firstAt: number | null; lastAt: number | null }>;
+  echo(count: number): Promise<unknown>;
+  rtt(count: number): Promise<{ p50: number | null; p99: number | null }>;
+  tokens(rx: App): Promise<{ first: number; total: number }>;
+  rssMiB(): Promise<number>;
+  close(): Promise<void>;
+}
+
+async function ourNode(): Promise<{ url: string; close(): Promise<void> }> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, [NODE_CLI, "--listen", `127.0.0.1:${port}`], { stdio: ["ignore", "pipe", "pipe"] });
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error("our node did not start")), 10_000);
+    child.stdout!.on("data", (b: Buffer) => {
+      if (b.toString().includes("listening")) {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((r) => (child.exitCode !== null ? r() : (child.once("exit", () => r()), child.kill("SIGTERM")))),
+  };
+}
+
+async function ourApp(name: string, url: string): Promise<App> {
+  const c = new ChildHandle({
+    label: `our app ${name}`,
+    script: "../../../bench/session-peer.ts",
+    env: { SLIM_PEER_NAME: name, SLIM_PEER_URL: url, SLIM_PEER_SECRET: DEFAULT_SECRET, NODE_OPTIONS: `${TS_NODE_OPTIONS} --expose-gc` },
+  });
+  await c.ready(30_000);
+  const call = <T>(cmd: string, args: object = {}, ms = 60_000) => c.call<T>(cmd, args, ms);
+  const app: App = {
+    pid: c.pid,
+    create: async (peer, reliable) => (await call<{ ms: number }>("create", { peer, reliable })).ms,
+    listen: async () => void (await call("listen", { timeoutMs: 20_000 })),
+    burst: (count, size, awaited) => call("burst", { count, size, awaited }),
+    sink: (count) => call("sink", { count, timeoutMs: 40_000 }),
+    echo: (count) => call("echo", { count }),
+    rtt: (count) => call("rtt", { count, warmup: 200 }),
+    tokens: async (rx) => {
+      const receiving = (rx as unknown as { raw: typeof call }).raw<{ n: number; firstAt: number; lastAt: number }>("streamRecv", {});
+      const { sendStart } = await call<{ sendStart: number }>("streamSend", { count: N.tokens });
+      const r = await receiving;
+      if (r.n !== N.tokens) throw new Error(`stream: ${r.n}/${N.tokens} tokens`);
+      return { first: r.firstAt - sendStart, total: r.lastAt - sendStart };
+    },
+    rssMiB: async () => (await call<{ rssMiB: number }>("mem")).rssMiB,
+    close: () => c.close(),
+  };
+  (app as unknown as { raw: typeof call }).raw = call;
+  return app;
+}
+
+const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+
+async function officialApp(name: string, url: string): Promise<App> {
+  const a = await startOfficialApp({ name, url });
+  const route = async (peer: string) => void (await a.route(peer));
+  return {
+    pid: a.pid,
+    create: async (peer, reliable) => {
+      await route(peer);
+      return (await a.create({ type: "p2p", peer, ...(reliable ? { maxRetries: 5, intervalMs: 1_000 } : {}) })).ms;
+    },
+    listen: async () => void (await a.listen({ timeoutMs: 20_000 })),
+    burst: (count, size, awaited) => a.burst({ count, size, mode: awaited ? "awaited" : "pipelined" }, { timeoutMs: 120_000 }),
+    sink: (count) => a.sink({ count, timeoutMs: 40_000, idleMs: 5_000 }),
+    echo: (count) => a.echo({ count, timeoutMs: 30_000 }),
+    rtt: async (count) => (await a.rtt({ count, warmup: 100, size: 64, timeoutMs: 5_000 }, { timeoutMs: 120_000 })).rtt,
+    tokens: async (rx) => {
+      const sinking = rx.sink(N.tokens);
+      const b = await a.burst({ count: N.tokens, size: 8, mode: "pipelined" }, { timeoutMs: 60_000 });
+      const s = await sinking;
+      if (s.got !== N.tokens || s.firstAt === null || s.lastAt === null) throw new Error(`tokens: ${s.got}/${N.tokens}`);
+      return { first: s.firstAt - b.sendStart, total: s.lastAt - b.sendStart };
+    },
+    rssMiB: async () => rssOf(a.pid),
+    close: () => a.close(),
+  };
+}
+
+async function fresh<T>(kind: "ours" | "official", reliable: boolean, body: (tx: App, rx: App) => Promise<T>): Promise<T> {
+  const node = kind === "ours" ? await ourNode() : await startOfficialNode();
+  const mk = kind === "ours" ? ourApp : officialApp;
+  const rx = await mk("bench/sess/rx", node.url);
+  const tx = await mk("bench/sess/tx", node.url);
+  try {
+    const listening = rx.listen();
+    await tx.create("bench/sess/rx", reliable);
+    await listening;
+    return await body(tx, rx);
+  } finally {
+    await tx.close();
+    await rx.close();
+    await node.close();
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function measure(kind: "ours" | "official"): Promise<Metrics> {
+  const m: Metrics = {};
+  const oneway = kind === "ours" ? N.oneway : N.officialOneway;
+  m.setup = await fresh(kind, false, async (tx) => {
+    const t: number[] = [];
+    for (let i = 0; i < 5; i++) t.push(await tx.create("bench/sess/rx", false));
+    return median(t);
+  });
+  for (const size of [64, 1024]) {
+    m[`oneway${size}`] = await fresh(kind, false, async (tx, rx) => {
+      const sinking = rx.sink(oneway);
+      const b = await tx.burst(oneway, size, false);
+      const s = await sinking;
+      if (s.got !== oneway || s.lastAt === null) throw new Error(`${kind} oneway ${size}: ${s.got}/${oneway}`);
+      return oneWayRate(b as never, s as never);
+    });
+  }
+  const awaitedN = kind === "ours" ? N.awaited : N.officialAwaited;
+  m.awaited = await fresh(kind, true, async (tx, rx) => {
+    const sinking = rx.sink(awaitedN);
+    const b = await tx.burst(awaitedN, 64, true);
+    const s = await sinking;
+    return oneWayRate(b as never, s as never);
+  });
+  await fresh(kind, false, async (tx, rx) => {
+    const echoing = rx.echo(N.rtt + 200);
+    const r = await tx.rtt(N.rtt);
+    await echoing.catch(() => {});
+    m.rttP50 = r.p50 ?? NaN;
+    m.rttP99 = r.p99 ?? NaN;
+  });
+  await fresh(kind, kind === "ours", async (tx, rx) => {
+    const t = await tx.tokens(rx);
+    m.tokenFirst = t.first;
+    m.tokenTotal = t.total;
+    m.idleRss = await rx.rssMiB();
+  });
+  return m;
+}
+
+const ROWS: Array<[string, string, string, string]> = [
+  ["oneway64", "one-way 64 B, pipelined", "msgs/s", "≥ 60 000 (official earlier: 12 200)"],
+  ["oneway1024", "one-way 1 KiB, pipelined", "msgs/s", ""],
+  ["awaited", "reliable, each publish awaited", "msgs/s", "≥ 4 000 (official earlier: 1 300)"],
+  ["rttP50", "RTT p50, 64 B", "ms", "≤ 0.35"],
+  ["rttP99", "RTT p99, 64 B", "ms", "≤ 1"],
+  ["tokenFirst", "2 000-token stream: first token", "ms", "≤ 1"],
+  ["tokenTotal", "2 000-token stream: total", "ms", "≤ 30 (official earlier: 138)"],
+  ["setup", "p2p session setup", "ms", "≤ 2 (official earlier: 5.7)"],
+  ["idleRss", "idle app process RSS", "MiB", "≤ 70 (official earlier: 77)"],
+];
+
+async function main(): Promise<void> {
+  const ours: Metrics[] = [];
+  const official: Metrics[] = [];
+  for (let r = 0; r < REPS; r++) {
+    ours.push(await measure("ours"));
+    official.push(await measure("official"));
+    process.stderr.write(`[sessions] rep ${r + 1}/${REPS} ours=${JSON.stringify(ours.at(-1))} official=${JSON.stringify(official.at(-1))}\n`);
+  }
+  const fmt = (v: number, unit: string) => (unit === "msgs/s" ? Math.round(v).toLocaleString("en-US").replace(/,/g, " ") : v.toFixed(unit === "MiB" ? 0 : 3));
+  const lines = [
+    `Last run: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, ${REPS} repetitions (medians), MLS off, every app in its own process through a node of its own kind.`,
+    "",
+    "| workload | unit | slim-ts (our apps, our node) | official (apps + node) | ratio | target |",
+    "|---|---|---:|---:|---:|---|",
+  ];
+  for (const [key, label, unit, target] of ROWS) {
+    const a = median(ours.map((m) => m[key]!));
+    const b = median(official.map((m) => m[key]!));
+    lines.push(`| ${label} | ${unit} | ${fmt(a, unit)} | ${fmt(b, unit)} | ×${(a / b).toFixed(2)} | ${target} |`);
+  }
+  const table = lines.join("\n");
+  process.stdout.write(`${table}\n`);
+  if (!QUICK) {
+    const file = path.join(ROOT, "BENCHMARKS.md");
+    let md = readFileSync(file, "utf8");
+    const start = "<!-- bench:sessions:start -->";
+    const end = "<!-- bench:sessions:end -->";
+    const block = `${start}\n\n## Sessions (issue 3)\n\n${table}\n\n${end}`;
+    md = md.includes(start) ? md.replace(new RegExp(`${start}[\\s\\S]*${end}`), block) : `${md.trimEnd()}\n\n${block}\n`;
+    writeFileSync(file, md);
+  }
+  process.exit(0);
+}
+
+await main();
