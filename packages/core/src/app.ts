@@ -14,8 +14,11 @@ import { DialedLink, type TlsClientOptions } from "./link/grpc-client.js";
 import { loggerFromEnv, type Logger } from "./log.js";
 import { Name } from "./names/name.js";
 import { randomSessionId } from "./session/build.js";
+import { DEFAULT_CONTROL_INTERVAL_MS, DEFAULT_CONTROL_RETRIES } from "./session/control.js";
+import { deriveGroupChannels } from "./session/group/channels.js";
+import { GroupSession } from "./session/group/session.js";
 import { P2PSession } from "./session/p2p.js";
-import { SessionLayer } from "./session/session-layer.js";
+import { SessionLayer, type AnySession } from "./session/session-layer.js";
 import type { SessionOptions } from "./session/types.js";
 import { withDeadline, type AbortOptions } from "./util/abort.js";
 
@@ -72,18 +75,49 @@ export class SlimApp implements AsyncDisposable {
     if (o.connect !== undefined) link = await DialedLink.connect(processor, o.connect, o.tls === undefined ? {} : { tls: o.tls });
     const endpoint = new Endpoint(processor, { name, identity: provider.token() });
     await endpoint.subscribe(name, link === undefined ? {} : { via: link.id });
-    const layer = new SessionLayer(endpoint, provider, verifier, logger);
+    const layer = new SessionLayer(endpoint, provider, verifier, logger, link?.id);
     return new SlimApp(name, layer, o.processor === undefined ? processor : undefined, link);
   }
 
-  /** Open a point-to-point session with `peer`; resolves once the peer accepted. */
+  /**
+   * Open a point-to-point session with `peer` (resolves once the peer accepted),
+   * or create a group on `channel` (`org/ns/room`) with this app as its moderator
+   * (resolves once subscribed to the group's channels; then `invite` members).
+   * Group sessions are always reliable: without `reliable`, 1000 ms / 10 retries.
+   */
+  async createSession(target: { type: "p2p"; peer: Name | string }, options?: SessionOptions & AbortOptions): Promise<P2PSession>;
+  async createSession(target: { type: "group"; channel: Name | string }, options?: SessionOptions & AbortOptions): Promise<GroupSession>;
   async createSession(
-    target: { type: "p2p"; peer: Name | string },
+    target: { type: "p2p"; peer: Name | string } | { type: "group"; channel: Name | string },
     options: SessionOptions & AbortOptions = {},
-  ): Promise<P2PSession> {
+  ): Promise<AnySession> {
     const { signal, timeoutMs, ...rest } = options;
     const o = SessionOptionsSchema.safeParse(rest);
     if (!o.success) throw new SlimError("INVALID_ARGUMENT", `invalid session options:\n${z.prettifyError(o.error)}`);
+    if (target.type === "group") {
+      const channel = (typeof target.channel === "string" ? Name.parse(target.channel) : target.channel).withoutId();
+      const channels = await deriveGroupChannels(this.layer.tokenId, channel);
+      // members always get timer settings (official participants refuse a group invitation without
+      // them) and then ack and retransmit, so the moderator does too, with the same defaults
+      const reliable = o.data.reliable ?? { intervalMs: DEFAULT_CONTROL_INTERVAL_MS, maxRetries: DEFAULT_CONTROL_RETRIES };
+      const group = new GroupSession(this.layer, randomSessionId(), "moderator", this.name, channels, reliable, o.data.metadata ?? {});
+      this.layer.add(group);
+      try {
+        await withDeadline(
+          `group ${channel.toString()}`,
+          { ...(signal === undefined ? {} : { signal }), ...(timeoutMs === undefined ? {} : { timeoutMs }) },
+          DEFAULT_SESSION_SETUP_TIMEOUT_MS,
+          async () => {
+            await this.layer.joinChannel(channels.data);
+            await this.layer.joinChannel(channels.control);
+          },
+        );
+      } catch (err) {
+        group.finish(SlimError.from(err, "SESSION"));
+        throw err;
+      }
+      return group;
+    }
     const peer = typeof target.peer === "string" ? Name.parse(target.peer) : target.peer;
     const metadata = o.data.metadata ?? {};
     // like the official setRoute, done for the user: unknown names go to the node this app dialed
@@ -104,8 +138,19 @@ export class SlimApp implements AsyncDisposable {
     return session;
   }
 
-  /** Sessions other apps open with this one. */
-  listen(): AsyncIterable<P2PSession> {
+  /**
+   * Sessions other apps open with this one. Without arguments: point-to-point
+   * sessions only (as before group support); `{ kind: "group" }`: group
+   * invitations (after their welcome); `{ kind: "any" }`: both (tell them
+   * apart by `session.kind`). Each kind can be listened to once.
+   */
+  listen(): AsyncIterable<P2PSession>;
+  listen(options: { kind: "p2p" }): AsyncIterable<P2PSession>;
+  listen(options: { kind: "group" }): AsyncIterable<GroupSession>;
+  listen(options: { kind: "any" }): AsyncIterable<AnySession>;
+  listen(options: { kind?: "p2p" | "group" | "any" } = {}): AsyncIterable<AnySession> {
+    if (options.kind === "group") return this.layer.incomingGroup;
+    if (options.kind === "any") return this.layer.incomingAny();
     return this.layer.incoming;
   }
 

@@ -13,6 +13,11 @@ export type { AbortOptions } from "./util/abort.js";
 export { createApp, SlimApp, AppOptionsSchema } from "./app.js";
 export type { AppOptions } from "./app.js";
 export { P2PSession } from "./session/p2p.js";
+export { GroupSession } from "./session/group/session.js";
+export type { GroupRole } from "./session/group/session.js";
+export { deriveGroupChannels } from "./session/group/channels.js";
+export type { GroupChannels } from "./session/group/channels.js";
+export type { AnySession } from "./session/session-layer.js";
 export type { SessionMessage, SessionOptions, SessionPublishOptions, ReliableOptions, SessionKind } from "./session/types.js";
 export {
   SharedSecretProvider,

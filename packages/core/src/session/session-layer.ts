@@ -12,16 +12,23 @@ import { SlimError } from "../errors.js";
 import { noopLogger, type Logger } from "../log.js";
 import type { Name } from "../names/name.js";
 import { AsyncQueue } from "../util/async-queue.js";
-import { SessionMessageType, SessionType, type ProtoMessage, type ProtoPublish } from "../wire/gen/dataplane.js";
+import { SessionMessageType, SessionType, type ProtoJoinRequestPayload, type ProtoMessage, type ProtoPublish } from "../wire/gen/dataplane.js";
 import { fromProtoName } from "../wire/names.js";
 import { buildPublish, commandOf, publishOf, stamp } from "./build.js";
-import { P2PSession, type SessionHost } from "./p2p.js";
+import type { GroupChannels } from "./group/channels.js";
+import { GroupSession, type GroupHost } from "./group/session.js";
+import { P2PSession } from "./p2p.js";
 
 export const MAX_PENDING_SESSIONS = 128;
 
-export class SessionLayer implements SessionHost {
-  readonly sessions = new Map<number, P2PSession>();
+export type AnySession = P2PSession | GroupSession;
+
+export class SessionLayer implements GroupHost {
+  readonly sessions = new Map<number, AnySession>();
+  /** Accepted point-to-point sessions. */
   readonly incoming = new AsyncQueue<P2PSession>(MAX_PENDING_SESSIONS);
+  /** Accepted group invitations (after their welcome). */
+  readonly incomingGroup = new AsyncQueue<GroupSession>(MAX_PENDING_SESSIONS);
   private readonly awaitingWelcome = new Set<number>();
   private readonly log: Logger;
   private readonly pumping: Promise<void>;
@@ -31,6 +38,8 @@ export class SessionLayer implements SessionHost {
     private readonly provider: IdentityProvider,
     private readonly verifier: IdentityVerifier,
     logger: Logger = noopLogger,
+    /** The link to the node this app dialed, if any: channel subscriptions and routes go there. */
+    private readonly uplink?: number,
   ) {
     this.log = logger.child("session");
     this.pumping = this.pump();
@@ -38,6 +47,48 @@ export class SessionLayer implements SessionHost {
 
   get name(): Name {
     return this.endpoint.name;
+  }
+
+  /** The identity's token id (group channel ids derive from it). */
+  get tokenId(): string {
+    return this.provider.tokenId;
+  }
+
+  async joinChannel(name: Name): Promise<void> {
+    await this.endpoint.subscribe(name, this.uplink === undefined ? {} : { via: this.uplink });
+    if (this.uplink !== undefined) await this.endpoint.route(name, this.uplink);
+  }
+
+  async leaveChannel(name: Name): Promise<void> {
+    if (this.uplink !== undefined) await this.endpoint.unroute(name, this.uplink).catch(() => undefined);
+    await this.endpoint.unsubscribe(name, this.uplink === undefined ? {} : { via: this.uplink });
+  }
+
+  routeUp(name: Name): Promise<void> {
+    return this.uplink === undefined ? Promise.resolve() : this.endpoint.route(name, this.uplink);
+  }
+
+  accept(session: GroupSession): void {
+    if (!this.incomingGroup.push(session)) session.finish(new SlimError("SESSION", "too many sessions waiting to be accepted"));
+  }
+
+  /**
+   * Both kinds of incoming sessions, in arrival order per kind. It reads both
+   * queues: don't also listen to one kind alone. A session arriving as the
+   * consumer stops iterating may be taken and not handed out.
+   */
+  async *incomingAny(): AsyncGenerator<AnySession> {
+    const sources: Array<{ next(): Promise<IteratorResult<AnySession>> }> = [this.incoming, this.incomingGroup];
+    const pending = new Map<number, Promise<[number, IteratorResult<AnySession>]>>();
+    const pull = (i: number) => pending.set(i, sources[i]!.next().then((r) => [i, r] as [number, IteratorResult<AnySession>]));
+    sources.forEach((_, i) => pull(i));
+    while (pending.size > 0) {
+      const [i, r] = await Promise.race(pending.values());
+      pending.delete(i);
+      if (r.done === true) continue;
+      pull(i);
+      yield r.value;
+    }
   }
 
   private async pump(): Promise<void> {
@@ -73,7 +124,7 @@ export class SessionLayer implements SessionHost {
     this.awaitingWelcome.delete(sessionId);
   }
 
-  add(session: P2PSession): void {
+  add(session: AnySession): void {
     if (this.sessions.has(session.sessionId)) throw new SlimError("SESSION", `session id ${session.sessionId} already in use`);
     this.sessions.set(session.sessionId, session);
   }
@@ -86,7 +137,8 @@ export class SessionLayer implements SessionHost {
     const existing = this.sessions.get(sid);
     if (existing !== undefined) {
       existing.onMessage(msg, p);
-      if (type === SessionMessageType.GROUP_WELCOME && this.awaitingWelcome.delete(sid)) {
+      // group participants surface themselves once subscribed (accept())
+      if (existing instanceof P2PSession && type === SessionMessageType.GROUP_WELCOME && this.awaitingWelcome.delete(sid)) {
         if (!this.incoming.push(existing)) existing.finish(new SlimError("SESSION", "too many sessions waiting to be accepted"));
       }
       return;
@@ -133,14 +185,12 @@ export class SessionLayer implements SessionHost {
 
   private onJoin(msg: ProtoMessage, p: ProtoPublish): void {
     const s = p.session!;
-    if (s.sessionType !== SessionType.POINT_TO_POINT) {
-      this.log.info("group invitations are not supported yet; join request dropped", { sessionId: s.sessionId });
-      return;
-    }
     const cmd = commandOf(p);
     if (cmd?.case !== "joinRequest") return;
     const peer = fromProtoName(p.header!.source);
     if (peer === undefined) return;
+    if (s.sessionType === SessionType.MULTICAST) return this.onGroupJoin(msg, p, peer, cmd.value);
+    if (s.sessionType !== SessionType.POINT_TO_POINT) return;
     const timers = cmd.value.timerSettings;
     const reliable = timers === undefined ? undefined : { intervalMs: timers.timeout, maxRetries: timers.maxRetries };
     const metadata = Object.fromEntries(msg.metadata);
@@ -152,9 +202,32 @@ export class SessionLayer implements SessionHost {
     session.replyJoin(s.messageId, p.header!.incomingConn);
   }
 
+  /** An invitation to a group: as upstream, it needs timer settings and both channel names. */
+  private onGroupJoin(msg: ProtoMessage, p: ProtoPublish, moderator: Name, join: ProtoJoinRequestPayload): void {
+    const s = p.session!;
+    const data = fromProtoName(join.channel);
+    const control = fromProtoName(join.control);
+    if (join.timerSettings === undefined || data === undefined || control === undefined) {
+      this.log.info("group join request without timer settings or channel names dropped", { sessionId: s.sessionId });
+      return;
+    }
+    if (join.mlsSettings !== undefined) {
+      this.log.info("MLS group sessions are not supported; join request dropped", { sessionId: s.sessionId });
+      return;
+    }
+    const reliable = { intervalMs: join.timerSettings.timeout, maxRetries: join.timerSettings.maxRetries };
+    const channels: GroupChannels = { data, control };
+    const session = new GroupSession(this, s.sessionId, "participant", moderator, channels, reliable, Object.fromEntries(msg.metadata));
+    this.add(session);
+    const conn = p.header!.incomingConn === undefined ? undefined : Number(p.header!.incomingConn);
+    this.route(moderator, conn);
+    session.onMessage(msg, p); // answers JOIN_REPLY
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.sessions.values()].map((s) => s.close()));
     this.incoming.end();
+    this.incomingGroup.end();
     await this.endpoint.close();
     await this.pumping;
   }

@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright the slim-ts authors
+
+// A group (multicast) session, MLS off, either role. Data goes to the data
+// channel with fanout 256; roster changes and close to the control channel.
+// The moderator's operations (invite, remove, close, a member leaving) live in
+// moderator.ts, the participant's handlers in participant.ts; this file holds
+// the shared state, the data path and the inbound dispatch.
+
+import { SlimError } from "../../errors.js";
+import type { Name } from "../../names/name.js";
+import { AsyncQueue } from "../../util/async-queue.js";
+import { withDeadline } from "../../util/abort.js";
+import { SessionMessageType, SessionType, type ProtoMessage, type ProtoPublish } from "../../wire/gen/dataplane.js";
+import { fromProtoName, toProtoName } from "../../wire/names.js";
+import { appPayloadOf, buildPublish, MAX_DATA_MESSAGE_ID, randomMessageId, type PublishSpec } from "../build.js";
+import { ControlRequests, DEFAULT_CONTROL_INTERVAL_MS, DEFAULT_CONTROL_RETRIES } from "../control.js";
+import type { SessionHost } from "../p2p.js";
+import { DataReceiver } from "../receiver.js";
+import { DataSender, type OutboundData } from "../sender.js";
+import type { ReliableOptions, SessionMessage, SessionPublishOptions } from "../types.js";
+import { MultiAcks } from "./acks.js";
+import type { GroupChannels } from "./channels.js";
+import * as moderator from "./moderator.js";
+import * as participant from "./participant.js";
+import { memberKey, Roster } from "./roster.js";
+
+export const GROUP_FANOUT = 256;
+export const HEARTBEAT_INTERVAL_MS = 10_000;
+/** Heartbeat epoch without MLS (u64::MAX). */
+export const NO_MLS_EPOCH = (1n << 64n) - 1n;
+const DEFAULT_MAX_PENDING_MESSAGES = 10_000;
+const DEFAULT_PUBLISH_TIMEOUT_MS = 60_000;
+
+/** What a group session needs from its app beyond a p2p session. */
+export interface GroupHost extends SessionHost {
+  /** Subscribe to a channel (upstream too when the app dialed a node) and route it out. */
+  joinChannel(name: Name): Promise<void>;
+  leaveChannel(name: Name): Promise<void>;
+  /** Send traffic for `name` to the node this app dialed (no-op on an embedded datapath). */
+  routeUp(name: Name): Promise<void>;
+  /** A participant session got its welcome: hand it to `listen()`. */
+  accept(session: GroupSession): void;
+}
+
+export type GroupRole = "moderator" | "participant";
+
+export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposable {
+  readonly kind = "group" as const;
+  readonly metadata: Record<string, string>;
+  /** @internal */ readonly roster = new Roster();
+  /** @internal data endpoints owing acks (members other than us that are online) */ readonly endpoints = new Set<string>();
+  /** @internal */ readonly control: ControlRequests;
+  /** @internal */ readonly acks: MultiAcks;
+  /** @internal */ readonly sender: DataSender;
+  /** @internal */ readonly receiver: DataReceiver<SessionMessage>;
+  /** @internal */ state: "joining" | "open" | "closing" | "closed";
+  /** @internal the welcome is being processed (channel subscriptions) */ welcoming = false;
+  /** @internal moderator operations run one at a time, as upstream */ tasks: Promise<unknown> = Promise.resolve();
+  private readonly inbox = new AsyncQueue<SessionMessage>(DEFAULT_MAX_PENDING_MESSAGES);
+  private closeError: SlimError | undefined;
+  private readonly closedPromise: Promise<void>;
+  private resolveClosed!: () => void;
+  private readonly heartbeat: NodeJS.Timeout;
+  private sentSinceTick = false;
+  private readonly routed = new Set<string>();
+  /** Data sources seen so far, members or not (yet): RTX requests and replies need their names. */
+  private readonly seen = new Map<string, Name>();
+  private readonly parked: Array<{ data: OutboundData; resolve: () => void; reject: (err: unknown) => void }> = [];
+
+  constructor(
+    /** @internal */ readonly host: GroupHost,
+    readonly sessionId: number,
+    readonly role: GroupRole,
+    /** The moderator's full name. */
+    readonly moderator: Name,
+    readonly channels: GroupChannels,
+    readonly reliable: ReliableOptions | undefined,
+    metadata: Record<string, string>,
+  ) {
+    this.metadata = metadata;
+    this.state = role === "moderator" ? "open" : "joining";
+    this.control = new ControlRequests(reliable?.intervalMs ?? DEFAULT_CONTROL_INTERVAL_MS, reliable?.maxRetries ?? DEFAULT_CONTROL_RETRIES);
+    this.acks = new MultiAcks(reliable?.intervalMs ?? DEFAULT_CONTROL_INTERVAL_MS, reliable?.maxRetries ?? DEFAULT_CONTROL_RETRIES);
+    this.closedPromise = new Promise((r) => (this.resolveClosed = r));
+    this.roster.add(host.name);
+    if (role === "participant") this.roster.add(moderator);
+    this.sender = new DataSender(
+      {
+        send: (id, data, to, asRtx, forwardTo) => this.sendData(id, data, to, asRtx, forwardTo),
+        sendLost: (id, to, forwardTo) => {
+          const dst = this.nameOf(to);
+          if (dst === undefined) return;
+          this.emit({ type: SessionMessageType.RTX_REPLY, messageId: id, error: true, ...(forwardTo === undefined ? {} : { forwardTo }) }, dst);
+        },
+        // upstream marks silent members offline and stops expecting their acks
+        endpointsSilent: (keys) => {
+          for (const k of keys) this.endpoints.delete(k);
+        },
+      },
+      reliable,
+      () => [...this.endpoints],
+    );
+    this.receiver = new DataReceiver<SessionMessage>(
+      {
+        deliver: (m) => this.pushInbound(m),
+        deliverError: (err) => this.inbox.fail(err),
+        requestRtx: (id, source) => {
+          const dst = this.nameOf(source);
+          if (dst !== undefined) this.emit({ type: SessionMessageType.RTX_REQUEST, messageId: id }, dst);
+        },
+      },
+      reliable,
+    );
+    this.heartbeat = setInterval(() => this.tick(), HEARTBEAT_INTERVAL_MS);
+    this.heartbeat.unref();
+  }
+
+  private nameOf(key: string): Name | undefined {
+    return this.roster.byKey(key) ?? this.seen.get(key);
+  }
+
+  /** Every member's full name, ours included. */
+  participants(): Name[] {
+    return this.roster.names();
+  }
+
+  /** The moderator (for a participant) or ourselves (for the moderator): who invited whom. */
+  get peer(): Name {
+    return this.moderator;
+  }
+
+  get closed(): Promise<void> {
+    return this.closedPromise;
+  }
+
+  get isModerator(): boolean {
+    return this.role === "moderator";
+  }
+
+  // ---- sending -------------------------------------------------------------
+
+  /** @internal Send one session message from us. */
+  emit(spec: Partial<PublishSpec> & { type: SessionMessageType; messageId: number }, to: Name, fanout = 1): void {
+    if (sameName(to, this.channels.data) || sameName(to, this.channels.control)) this.sentSinceTick = true;
+    this.host.send(
+      buildPublish({
+        source: toProtoName(this.host.name),
+        destination: toProtoName(to),
+        sessionType: SessionType.MULTICAST,
+        sessionId: this.sessionId,
+        fanout,
+        ...spec,
+      }),
+    );
+  }
+
+  /** @internal GROUP_ACK / LEAVE_REPLY style answer, unicast to `to` on the connection the request came from. */
+  reply(type: SessionMessageType, messageId: number, to: Name, incomingConn: bigint | undefined, command: NonNullable<PublishSpec["command"]>): void {
+    this.emit({ type, messageId, command, ...(incomingConn === undefined ? {} : { forwardTo: incomingConn }) }, to);
+  }
+
+  private sendData(id: number, data: OutboundData, to: string | undefined, asRtx: boolean, forwardTo?: bigint): void {
+    // a resend goes to the silent member itself, as upstream rewrites the destination
+    const dst = to === undefined ? this.channels.data : this.nameOf(to);
+    if (dst === undefined) return;
+    this.emit(
+      {
+        type: asRtx ? SessionMessageType.RTX_REPLY : SessionMessageType.MSG,
+        messageId: id,
+        app: { payloadType: data.payloadType, blob: data.blob },
+        metadata: data.metadata,
+        ...(forwardTo === undefined ? {} : { forwardTo }),
+      },
+      dst,
+      to === undefined ? GROUP_FANOUT : 1,
+    );
+  }
+
+  private tick(): void {
+    if (this.state !== "open") return;
+    if (!this.sentSinceTick) {
+      this.emit({ type: SessionMessageType.HEARTBEAT, messageId: randomMessageId(), command: { case: "heartbeat", value: { epoch: NO_MLS_EPOCH } } }, this.channels.control, GROUP_FANOUT);
+    }
+    this.sentSinceTick = false;
+  }
+
+  /** @internal A member joined (or was listed): route to it and expect its data acks. */
+  addMember(n: Name): void {
+    this.roster.add(n);
+    if (memberKey(n) === memberKey(this.host.name)) return;
+    this.routeTo(n);
+    if (this.reliable !== undefined) {
+      this.endpoints.add(memberKey(n));
+      this.flushParked();
+    }
+  }
+
+  /** @internal A member left: nothing more is owed by it or to it. */
+  dropMember(n: Name): void {
+    const k = memberKey(n);
+    this.roster.delete(n);
+    this.endpoints.delete(k);
+    this.sender.dropEndpoint(k);
+    this.receiver.dropSource(k);
+    this.acks.forget(k);
+    this.seen.delete(k);
+  }
+
+  /** @internal */
+  routeTo(n: Name): void {
+    const k = memberKey(n);
+    if (this.routed.has(k)) return;
+    this.routed.add(k);
+    this.host.routeUp(n).catch(() => this.routed.delete(k));
+  }
+
+  // ---- inbound ---------------------------------------------------------------
+
+  /** Every message of this session that reached the app. */
+  onMessage(msg: ProtoMessage, p: ProtoPublish): void {
+    if (this.state === "closed") return;
+    const h = p.header!;
+    const id = p.session!.messageId;
+    const type = p.session!.sessionMessageType;
+    const source = fromProtoName(h.source);
+    if (source === undefined) return;
+    const from = memberKey(source);
+    switch (type) {
+      case SessionMessageType.MSG:
+      case SessionMessageType.RTX_REPLY:
+        return this.onData(msg, p, source, type);
+      case SessionMessageType.MSG_ACK:
+        return this.sender.onAck(id, from);
+      case SessionMessageType.RTX_REQUEST:
+        return this.sender.onRtxRequest(id, from, h.incomingConn);
+      case SessionMessageType.DISCOVERY_REPLY:
+      case SessionMessageType.JOIN_REPLY:
+      case SessionMessageType.LEAVE_REPLY:
+        this.control.settle(id, msg);
+        return;
+      case SessionMessageType.GROUP_ACK:
+        if (!this.acks.ack(id, from)) this.control.settle(id, msg);
+        return;
+      case SessionMessageType.LEAVE_REQUEST:
+        if (this.role === "moderator") return moderator.onMemberLeaving(this, id, source, h.incomingConn);
+        return participant.onLeaveRequest(this, id, source, h.incomingConn);
+      case SessionMessageType.JOIN_REQUEST:
+        if (this.role === "participant") participant.replyJoin(this, id, h.incomingConn);
+        return;
+      case SessionMessageType.GROUP_WELCOME:
+        if (this.role === "participant") participant.onWelcome(this, p, source);
+        return;
+      case SessionMessageType.GROUP_UPDATE:
+        if (this.role === "participant") participant.onUpdate(this, p, source);
+        return;
+      case SessionMessageType.GROUP_CLOSE:
+        if (this.role === "participant") participant.onClose(this, id, source, h.incomingConn);
+        return;
+      case SessionMessageType.UPDATE_PARTICIPANT_STATE:
+        return this.reply(SessionMessageType.GROUP_ACK, id, source, h.incomingConn, { case: "groupAck", value: {} });
+      default:
+        // HEARTBEAT, GROUP_NACK, REJOIN_*: nothing to do without MLS and offline tracking
+        return;
+    }
+  }
+
+  private onData(msg: ProtoMessage, p: ProtoPublish, source: Name, type: SessionMessageType): void {
+    const h = p.header!;
+    const id = p.session!.messageId;
+    const app = appPayloadOf(p);
+    if (app === undefined) return;
+    const publishTo = msg.metadata.get("PUBLISH_TO");
+    if (type === SessionMessageType.MSG && this.reliable !== undefined) {
+      this.emit(
+        {
+          type: SessionMessageType.MSG_ACK,
+          messageId: id,
+          ...(h.incomingConn === undefined ? {} : { forwardTo: h.incomingConn }),
+          ...(publishTo === undefined ? {} : { metadata: new Map([["PUBLISH_TO", publishTo]]) }),
+        },
+        source,
+      );
+    }
+    const from = memberKey(source);
+    if (!this.seen.has(from)) {
+      this.seen.set(from, source);
+      this.routeTo(source);
+    }
+    if (type === SessionMessageType.RTX_REPLY && h.error === true) return this.receiver.onLost(from, id);
+    const metadata: Record<string, string> = {};
+    for (const [k, v] of msg.metadata) metadata[k] = v;
+    const item: SessionMessage = { source, payloadType: app.payloadType === "" ? "msg" : app.payloadType, metadata, payload: app.blob, messageId: id };
+    // publish_to messages carry ids above the data range and are never reordered
+    if (id > MAX_DATA_MESSAGE_ID) return this.pushInbound(item);
+    this.receiver.onData(from, id, item);
+  }
+
+  private pushInbound(m: SessionMessage): void {
+    if (!this.inbox.push(m)) this.inbox.fail(new SlimError("SLOW_CONSUMER", `session ${this.sessionId}: more than ${DEFAULT_MAX_PENDING_MESSAGES} messages unread`));
+  }
+
+  // ---- app API -----------------------------------------------------------------
+
+  /**
+   * Send `data` to every member. Reliable sessions resolve when every member
+   * acked it (or went silent); unreliable ones once it is handed to the datapath.
+   */
+  publish(data: Uint8Array, options: SessionPublishOptions = {}): Promise<void> {
+    if (this.state !== "open") {
+      return Promise.reject(this.closeError ?? new SlimError(this.state === "joining" ? "SESSION" : "CLOSED", `session is ${this.state}`));
+    }
+    const out: OutboundData = {
+      payloadType: options.payloadType ?? "msg",
+      blob: data,
+      metadata: new Map(Object.entries(options.metadata ?? {})),
+    };
+    if (this.reliable === undefined) return this.sender.publish(out);
+    if (this.endpoints.size > 0) {
+      const sent = this.sender.publish(out);
+      // without a deadline it still settles: acked by everyone, or the retries ran out
+      if (options.signal === undefined && options.timeoutMs === undefined) return sent;
+      return withDeadline("publish", options, DEFAULT_PUBLISH_TIMEOUT_MS, () => sent);
+    }
+    // nobody to deliver to (yet): held until a member joins, then sent and retransmitted to it, as upstream
+    return withDeadline("publish", options, DEFAULT_PUBLISH_TIMEOUT_MS, (signal) => {
+      return new Promise<void>((resolve, reject) => {
+        const entry = { data: out, resolve, reject };
+        this.parked.push(entry);
+        const drop = () => {
+          const i = this.parked.indexOf(entry);
+          if (i >= 0) this.parked.splice(i, 1);
+        };
+        signal.addEventListener("abort", drop, { once: true });
+      });
+    });
+  }
+
+  private flushParked(): void {
+    for (const p of this.parked.splice(0)) this.sender.publish(p.data).then(p.resolve, p.reject);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<SessionMessage> {
+    return this.inbox[Symbol.asyncIterator]();
+  }
+
+  /** Moderator: invite `name` (`org/ns/svc`, any instance); resolves once it joined. */
+  invite(name: Name | string): Promise<void> {
+    return moderator.invite(this, name);
+  }
+
+  /** Moderator: remove the member of service `name`; resolves once it left. */
+  remove(name: Name | string): Promise<void> {
+    return moderator.remove(this, name);
+  }
+
+  /** Moderator: GROUP_CLOSE to everyone. Participant: ask the moderator to leave. */
+  async close(): Promise<void> {
+    if (this.state === "closed" || this.state === "closing") return this.closedPromise;
+    const wasOpen = this.state === "open";
+    this.state = "closing";
+    try {
+      if (wasOpen) {
+        if (this.role === "moderator") await moderator.closeGroup(this);
+        else await participant.leave(this);
+      }
+    } catch {
+      // the others are gone; closing goes on
+    }
+    this.finish(new SlimError("CLOSED", "session closed"));
+  }
+
+  /** @internal Local teardown, once; unsubscribes the channels in the background. */
+  finish(err: SlimError): void {
+    if (this.state === "closed") return;
+    const subscribed = this.role === "moderator" || this.state !== "joining";
+    this.state = "closed";
+    this.closeError = err;
+    clearInterval(this.heartbeat);
+    this.control.failAll(err);
+    this.acks.close();
+    this.sender.close(err);
+    for (const p of this.parked.splice(0)) p.reject(err);
+    this.receiver.close();
+    if (err.code === "CLOSED") this.inbox.end();
+    else this.inbox.fail(err);
+    this.host.forget(this.sessionId);
+    if (subscribed) {
+      void this.host.leaveChannel(this.channels.data).catch(() => undefined);
+      void this.host.leaveChannel(this.channels.control).catch(() => undefined);
+    }
+    this.resolveClosed();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+const sameName = (a: Name, b: Name): boolean => memberKey(a) === memberKey(b);
