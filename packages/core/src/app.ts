@@ -37,6 +37,11 @@ export const AppOptionsSchema = z.strictObject({
   provider: z.custom<IdentityProvider>().optional(),
   verifier: z.custom<IdentityVerifier>().optional(),
   logger: z.custom<Logger>().optional(),
+  /**
+   * Heartbeat interval of p2p sessions (default 10 s, as upstream). A peer silent for three
+   * intervals is declared gone. Both sides must use the same value: official apps use 10 s.
+   */
+  heartbeatIntervalMs: z.int().positive().optional(),
 });
 export type AppOptions = z.input<typeof AppOptionsSchema>;
 
@@ -75,7 +80,7 @@ export class SlimApp implements AsyncDisposable {
     if (o.connect !== undefined) link = await DialedLink.connect(processor, o.connect, o.tls === undefined ? {} : { tls: o.tls });
     const endpoint = new Endpoint(processor, { name, identity: provider.token() });
     await endpoint.subscribe(name, link === undefined ? {} : { via: link.id });
-    const layer = new SessionLayer(endpoint, provider, verifier, logger, link?.id);
+    const layer = new SessionLayer(endpoint, provider, verifier, logger, link?.id, o.heartbeatIntervalMs);
     return new SlimApp(name, layer, o.processor === undefined ? processor : undefined, link);
   }
 
@@ -122,7 +127,7 @@ export class SlimApp implements AsyncDisposable {
     const metadata = o.data.metadata ?? {};
     // like the official setRoute, done for the user: unknown names go to the node this app dialed
     if (this.link !== undefined) await this.layer.routeVia(peer.withoutId(), this.link.id);
-    const session = new P2PSession(this.layer, randomSessionId(), true, peer, o.data.reliable, metadata);
+    const session = new P2PSession(this.layer, randomSessionId(), true, peer, o.data.reliable, metadata, this.layer.heartbeatIntervalMs);
     this.layer.add(session);
     try {
       await withDeadline(

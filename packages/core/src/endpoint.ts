@@ -49,6 +49,7 @@ export class Endpoint implements AsyncDisposable {
   private readonly inbox: AsyncQueue<ProtoMessage>;
   private readonly acks = new Map<bigint, (ok: boolean, error: string) => void>();
   private readonly errors: SlimError[] = [];
+  private errorHandler: ((err: SlimError, msg: ProtoMessage) => void) | undefined;
   private nextSubId = randomBytes(8).readBigUInt64BE() >> 1n;
   private readonly subs = new Map<string, { id: bigint; via: number | undefined }>();
 
@@ -65,7 +66,8 @@ export class Endpoint implements AsyncDisposable {
           this.acks.delete(id);
           f?.(ok, err);
         },
-        error: (err) => {
+        error: (err, msg) => {
+          if (this.errorHandler !== undefined) return this.errorHandler(err, msg);
           if (this.errors.length < 100) this.errors.push(err);
         },
       },
@@ -75,6 +77,11 @@ export class Endpoint implements AsyncDisposable {
 
   get connectionId(): number {
     return this.conn.id;
+  }
+
+  /** Receive the datapath's errors for our messages (no route, refused) as they happen, instead of collecting them. */
+  onError(handler: (err: SlimError, msg: ProtoMessage) => void): void {
+    this.errorHandler = handler;
   }
 
   /** Errors the datapath reported for our messages (no route, refused), oldest first; clears the list. */

@@ -19,6 +19,10 @@ import { DataSender, type OutboundData } from "./sender.js";
 import type { ReliableOptions, SessionMessage, SessionPublishOptions } from "./types.js";
 
 export const DEFAULT_MAX_PENDING_MESSAGES = 10_000;
+/** As upstream: a heartbeat every 10 s of silence; 3 missed ticks and the peer is offline. */
+export const HEARTBEAT_INTERVAL_MS = 10_000;
+export const MAX_MISSED_HEARTBEATS = 3;
+const NO_EPOCH = (1n << 64n) - 1n;
 const DEFAULT_PUBLISH_TIMEOUT_MS = 60_000;
 
 /** What a session needs from its app. */
@@ -40,7 +44,7 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
   readonly metadata: Record<string, string>;
   private peerName: Name;
   private peerConn: number | undefined;
-  private readonly control: ControlRequests;
+  /** @internal */ readonly control: ControlRequests;
   private readonly sender: DataSender;
   private readonly receiver: DataReceiver<SessionMessage>;
   private readonly inbox: AsyncQueue<SessionMessage>;
@@ -48,6 +52,9 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
   private closeError: SlimError | undefined;
   private readonly closedPromise: Promise<void>;
   private resolveClosed!: () => void;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private sentSinceTick = false;
+  private missedTicks = 0;
 
   constructor(
     private readonly host: SessionHost,
@@ -56,8 +63,11 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
     peer: Name,
     readonly reliable: ReliableOptions | undefined,
     metadata: Record<string, string>,
+    heartbeatIntervalMs: number = HEARTBEAT_INTERVAL_MS,
   ) {
     this.peerName = peer;
+    this.heartbeat = setInterval(() => this.tick(), heartbeatIntervalMs);
+    this.heartbeat.unref();
     this.metadata = metadata;
     this.control = new ControlRequests(reliable?.intervalMs ?? DEFAULT_CONTROL_INTERVAL_MS, reliable?.maxRetries ?? DEFAULT_CONTROL_RETRIES);
     this.inbox = new AsyncQueue(DEFAULT_MAX_PENDING_MESSAGES);
@@ -97,6 +107,7 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
   }
 
   private emit(spec: Partial<PublishSpec> & { type: SessionMessageType; messageId: number }, to: Name = this.peerName): void {
+    this.sentSinceTick = true;
     this.host.send(
       buildPublish({
         source: toProtoName(this.host.name),
@@ -158,6 +169,18 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
     this.state = "open";
   }
 
+  /** Heartbeat tick: count silence from the peer; speak up if we said nothing since the last tick. */
+  private tick(): void {
+    if (this.state !== "open") return;
+    if (++this.missedTicks >= MAX_MISSED_HEARTBEATS) {
+      return this.peerLost(new SlimError("SESSION", `participant disconnected: ${this.peerName.toString()} (no heartbeat)`));
+    }
+    if (!this.sentSinceTick) {
+      this.emit({ type: SessionMessageType.HEARTBEAT, messageId: randomMessageId(), command: { case: "heartbeat", value: { epoch: NO_EPOCH } } });
+    }
+    this.sentSinceTick = false;
+  }
+
   // ---- inbound ------------------------------------------------------------
 
   /** Every message of this session that reached the app. */
@@ -167,6 +190,7 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
     const id = s.messageId;
     const type = s.sessionMessageType;
     const from = key(h.source);
+    this.missedTicks = 0; // anything from the peer shows it is alive
     if (h.incomingConn !== undefined && this.peerConn === undefined) this.peerConn = Number(h.incomingConn);
     switch (type) {
       case SessionMessageType.MSG:
@@ -300,6 +324,7 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
     if (this.state === "closed") return;
     this.state = "closed";
     this.closeError = err;
+    clearInterval(this.heartbeat);
     this.control.failAll(err);
     this.sender.close(err);
     this.receiver.close();

@@ -40,8 +40,18 @@ export class SessionLayer implements GroupHost {
     logger: Logger = noopLogger,
     /** The link to the node this app dialed, if any: channel subscriptions and routes go there. */
     private readonly uplink?: number,
+    /** Heartbeat interval of p2p sessions (upstream: 10 s; both sides must agree). */
+    readonly heartbeatIntervalMs?: number,
   ) {
     this.log = logger.child("session");
+    // The local datapath could not send one of our messages (no route): fail the
+    // control request it belongs to now, as upstream does, instead of retrying it out.
+    endpoint.onError((err, msg) => {
+      const p = publishOf(msg);
+      const sid = p?.session?.sessionId;
+      const s = sid === undefined ? undefined : (this.sessions.get(sid) as { control?: { fail(id: number, e: SlimError): void } } | undefined);
+      s?.control?.fail(p!.session!.messageId, new SlimError("SESSION", `send failure reported by the local node: ${err.message}`));
+    });
     this.pumping = this.pump();
   }
 
@@ -194,7 +204,7 @@ export class SessionLayer implements GroupHost {
     const timers = cmd.value.timerSettings;
     const reliable = timers === undefined ? undefined : { intervalMs: timers.timeout, maxRetries: timers.maxRetries };
     const metadata = Object.fromEntries(msg.metadata);
-    const session = new P2PSession(this, s.sessionId, false, peer, reliable, metadata);
+    const session = new P2PSession(this, s.sessionId, false, peer, reliable, metadata, this.heartbeatIntervalMs);
     this.add(session);
     const conn = p.header!.incomingConn === undefined ? undefined : Number(p.header!.incomingConn);
     this.route(peer, conn);
