@@ -43,7 +43,7 @@ const handlers = {
     return { ms: hrms() - t };
   },
   async listen(a: { timeoutMs?: number }) {
-    const it = app.listen()[Symbol.asyncIterator]();
+    const it = app.listen({ kind: "p2p" })[Symbol.asyncIterator]();
     const r = await Promise.race([it.next(), new Promise<"timeout">((res) => setTimeout(() => res("timeout"), a.timeoutMs ?? 20_000))]);
     if (r === "timeout" || r.done) throw new Error("no session");
     session = r.value;

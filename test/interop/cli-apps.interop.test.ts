@@ -63,6 +63,28 @@ describe("slim-ts-node app echo / send", () => {
     expect(nobody.err()).toContain("retries exhausted");
   }, 40_000);
 
+  it("send --group --invite: both echo apps answer every message, in order per member", async () => {
+    await using node = await startNode({ listen: "127.0.0.1:0" });
+    const echoes = ["org/cli/m1", "org/cli/m2"].map((n) => run(["echo", "--name", n, "--connect", node.url]));
+    try {
+      for (const e of echoes) await waitFor(() => e.events().some((x) => x.event === "ready"), "echo ready");
+      const send = run(["send", "--name", "org/cli/mod", "--group", "org/cli/room", "--invite", "org/cli/m1,org/cli/m2", "--connect", node.url, "--count", "4"]);
+      const t0 = Date.now();
+      expect(await send.exited).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(5_000); // nothing left running once it is done
+      const replies = send.events().filter((e) => e.event === "reply");
+      expect(replies).toHaveLength(8);
+      for (const member of ["org/cli/m1", "org/cli/m2"]) {
+        const mine = replies.filter((r) => String(r.from).startsWith(`${member}/`)).map((r) => r.text);
+        expect(mine).toEqual([0, 1, 2, 3].map((i) => `message ${i}`));
+      }
+      expect(send.events().at(-1)).toMatchObject({ event: "done", peers: 2, ok: true });
+    } finally {
+      for (const e of echoes) e.child.kill("SIGINT");
+      for (const e of echoes) expect(await e.exited).toBe(0);
+    }
+  });
+
   it("refuses the options that are not available yet, with exit code 2", async () => {
     const r = run(["send", "--name", "a/b/c", "--to", "a/b/d", "--connect", "http://127.0.0.1:1", "--mls"]);
     expect(await r.exited).toBe(2);

@@ -149,14 +149,28 @@ export class SlimApp implements AsyncDisposable {
    * invitations (after their welcome); `{ kind: "any" }`: both (tell them
    * apart by `session.kind`). Each kind can be listened to once.
    */
-  listen(): AsyncIterable<P2PSession>;
+  /**
+   * Sessions other apps open with this one, both kinds, as they are accepted
+   * (`session.kind` tells them apart). With `kind`, sessions of the other kind are
+   * declined: closed at once, and the peer is told. Iterate one listener at a time;
+   * leaving the loop stops accepting.
+   */
+  listen(): AsyncIterable<AnySession>;
   listen(options: { kind: "p2p" }): AsyncIterable<P2PSession>;
   listen(options: { kind: "group" }): AsyncIterable<GroupSession>;
   listen(options: { kind: "any" }): AsyncIterable<AnySession>;
   listen(options: { kind?: "p2p" | "group" | "any" } = {}): AsyncIterable<AnySession> {
-    if (options.kind === "group") return this.layer.incomingGroup;
-    if (options.kind === "any") return this.layer.incomingAny();
-    return this.layer.incoming;
+    const kind = options.kind ?? "any";
+    const all = this.layer.incoming;
+    if (kind === "any") return all;
+    return {
+      async *[Symbol.asyncIterator]() {
+        for await (const s of all) {
+          if (s.kind === kind) yield s;
+          else void s.close();
+        }
+      },
+    };
   }
 
   async close(): Promise<void> {

@@ -50,6 +50,7 @@ export class Endpoint implements AsyncDisposable {
   private readonly acks = new Map<bigint, (ok: boolean, error: string) => void>();
   private readonly errors: SlimError[] = [];
   private errorHandler: ((err: SlimError, msg: ProtoMessage) => void) | undefined;
+  private closed = false;
   private nextSubId = randomBytes(8).readBigUInt64BE() >> 1n;
   private readonly subs = new Map<string, { id: bigint; via: number | undefined }>();
 
@@ -120,6 +121,7 @@ export class Endpoint implements AsyncDisposable {
   }
 
   private awaitAck(subId: bigint, what: string, options: AbortOptions, msg: ProtoMessage): Promise<void> {
+    if (this.closed) return Promise.reject(new SlimError("CLOSED", `${what}: endpoint is closed`));
     return withDeadline(what, options, DEFAULT_SUBSCRIBE_TIMEOUT_MS, (signal) => {
       return new Promise<void>((resolve, reject) => {
         this.acks.set(subId, (ok, error) => (ok ? resolve() : reject(new SlimError("CONNECTION", `${what} refused: ${error}`))));
@@ -130,6 +132,7 @@ export class Endpoint implements AsyncDisposable {
   }
 
   private subscription(name: Name, add: boolean, options: AbortOptions & { via?: number }): Promise<void> {
+    if (this.closed) return Promise.reject(new SlimError("CLOSED", `${add ? "subscribe" : "unsubscribe"} ${name.toString()}: endpoint is closed`));
     const key = `${name.toString()}@${options.via ?? "local"}`;
     const known = this.subs.get(key);
     if (!add && known === undefined) return Promise.reject(new SlimError("INVALID_ARGUMENT", `not subscribed to ${name.toString()}`));
@@ -197,6 +200,7 @@ export class Endpoint implements AsyncDisposable {
   }
 
   close(): Promise<void> {
+    this.closed = true;
     this.inbox.end();
     this.conn.close();
     for (const f of this.acks.values()) f(false, "endpoint closed");

@@ -6,16 +6,18 @@
 
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { createApp, SlimError, type P2PSession, type SessionMessage } from "@slim-ts/core";
+import { createApp, SlimError, type AnySession, type GroupSession, type SessionMessage } from "@slim-ts/core";
 
 export const APP_USAGE = `usage:
   slim-ts-node app echo --name org/ns/bob --connect http://127.0.0.1:46357 --secret <s> [--reliable]
   slim-ts-node app send --name org/ns/alice --to org/ns/bob --connect <url> --secret <s>
                         [--count N | lines from stdin] [--reliable] [--timeout-ms 10000]
+  slim-ts-node app send --name org/ns/alice --group org/ns/room --invite org/ns/bob,org/ns/carol ...
 
-  echo  accepts point-to-point sessions and sends every message back
-  send  opens a session, sends, prints each reply; exits 0 only if every reply came back in order
-  --secret may also come from SLIM_SECRET. --mls and --group are not available yet.`;
+  echo  accepts sessions (point-to-point and group invitations) and sends every message back
+  send  opens a session (or a group and invites), sends, prints each reply; exits 0 only if
+        every reply came back, in order from each peer
+  --secret may also come from SLIM_SECRET. --mls is not available yet.`;
 
 const dec = new TextDecoder();
 const enc = new TextEncoder();
@@ -38,8 +40,9 @@ function common(argv: string[]) {
     },
     strict: true,
   });
-  if (values.mls || values.group !== undefined || values.invite !== undefined) {
-    throw new SlimError("INVALID_ARGUMENT", "--mls, --group and --invite are not available yet in this version");
+  if (values.mls) throw new SlimError("INVALID_ARGUMENT", "--mls is not available yet in this version");
+  if ((values.group === undefined) !== (values.invite === undefined)) {
+    throw new SlimError("INVALID_ARGUMENT", "--group and --invite go together");
   }
   const secret = values.secret ?? process.env.SLIM_SECRET;
   if (values.name === undefined || values.connect === undefined || secret === undefined) {
@@ -60,11 +63,13 @@ async function echo(argv: string[]): Promise<number> {
   const o = common(argv);
   const app = await createApp({ name: o.name, secret: o.secret, connect: o.connect });
   line({ event: "ready", name: app.name.toString() });
-  const serve = async (s: P2PSession) => {
-    line({ event: "session", sessionId: s.sessionId, peer: s.peer.toString(), metadata: s.metadata });
+  const serve = async (s: AnySession) => {
+    line({ event: "session", kind: s.kind, sessionId: s.sessionId, peer: s.peer.toString(), metadata: s.metadata });
     try {
       for await (const m of s) {
         line({ event: "message", sessionId: s.sessionId, ...show(m) });
+        // in a group, answer only the moderator: echoing other members' echoes would never stop
+        if (s.kind === "group" && !m.source.equals(s.moderator)) continue;
         await s.publish(m.payload, { payloadType: m.payloadType, metadata: m.metadata });
       }
       line({ event: "closed", sessionId: s.sessionId });
@@ -97,11 +102,25 @@ async function* inputs(count: string | undefined): AsyncGenerator<string> {
 
 async function send(argv: string[]): Promise<number> {
   const o = common(argv);
-  if (o.to === undefined) throw new SlimError("INVALID_ARGUMENT", "--to is required for send");
+  if (o.to === undefined && o.group === undefined) throw new SlimError("INVALID_ARGUMENT", "send needs --to, or --group with --invite");
   const timeoutMs = Number(o["timeout-ms"] ?? 10_000);
   await using app = await createApp({ name: o.name, secret: o.secret, connect: o.connect });
-  const session = await app.createSession({ type: "p2p", peer: o.to }, o.reliable ? { reliable: { intervalMs: 1_000, maxRetries: 5 } } : {});
-  line({ event: "session", sessionId: session.sessionId, peer: session.peer.toString() });
+  const reliable = o.reliable ? { reliable: { intervalMs: 1_000, maxRetries: 5 } } : {};
+  let session: AnySession;
+  let peers = 1;
+  if (o.group !== undefined) {
+    const group: GroupSession = await app.createSession({ type: "group", channel: o.group }, reliable);
+    const members = o.invite!.split(",").map((x) => x.trim()).filter(Boolean);
+    for (const m of members) {
+      await group.invite(m);
+      line({ event: "invited", name: m });
+    }
+    session = group;
+    peers = members.length;
+  } else {
+    session = await app.createSession({ type: "p2p", peer: o.to! }, reliable);
+  }
+  line({ event: "session", kind: session.kind, sessionId: session.sessionId, peer: session.peer.toString() });
   const sent: string[] = [];
   const replies = session[Symbol.asyncIterator]();
   for await (const text of inputs(o.count)) {
@@ -109,7 +128,9 @@ async function send(argv: string[]): Promise<number> {
     await session.publish(enc.encode(text));
   }
   let ok = true;
-  for (let i = 0; i < sent.length; i++) {
+  // every peer answers every message: check the order per peer
+  const seen = new Map<string, number>();
+  for (let i = 0; i < sent.length * peers; i++) {
     let timer: NodeJS.Timeout | undefined;
     const r = await Promise.race([
       replies.next(),
@@ -122,12 +143,16 @@ async function send(argv: string[]): Promise<number> {
       break;
     }
     const text = dec.decode(r.value.payload);
-    const inOrder = text === sent[i];
+    const from = r.value.source.toString();
+    const k = seen.get(from) ?? 0;
+    seen.set(from, k + 1);
+    const inOrder = text === sent[k];
     if (!inOrder) ok = false;
-    line({ event: "reply", index: i, ...show(r.value, { inOrder }) });
+    line({ event: "reply", index: k, ...show(r.value, { inOrder }) });
   }
+  if (seen.size !== peers) ok = false;
   await session.close();
-  line({ event: "done", sent: sent.length, ok });
+  line({ event: "done", sent: sent.length, peers: seen.size, ok });
   return ok ? 0 : 1;
 }
 

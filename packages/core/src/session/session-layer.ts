@@ -26,9 +26,8 @@ export type AnySession = P2PSession | GroupSession;
 export class SessionLayer implements GroupHost {
   readonly sessions = new Map<number, AnySession>();
   /** Accepted point-to-point sessions. */
-  readonly incoming = new AsyncQueue<P2PSession>(MAX_PENDING_SESSIONS);
-  /** Accepted group invitations (after their welcome). */
-  readonly incomingGroup = new AsyncQueue<GroupSession>(MAX_PENDING_SESSIONS);
+  /** Accepted sessions of both kinds, in arrival order. */
+  readonly incoming = new AsyncQueue<AnySession>(MAX_PENDING_SESSIONS);
   private readonly awaitingWelcome = new Set<number>();
   private readonly log: Logger;
   private readonly pumping: Promise<void>;
@@ -79,26 +78,7 @@ export class SessionLayer implements GroupHost {
   }
 
   accept(session: GroupSession): void {
-    if (!this.incomingGroup.push(session)) session.finish(new SlimError("SESSION", "too many sessions waiting to be accepted"));
-  }
-
-  /**
-   * Both kinds of incoming sessions, in arrival order per kind. It reads both
-   * queues: don't also listen to one kind alone. A session arriving as the
-   * consumer stops iterating may be taken and not handed out.
-   */
-  async *incomingAny(): AsyncGenerator<AnySession> {
-    const sources: Array<{ next(): Promise<IteratorResult<AnySession>> }> = [this.incoming, this.incomingGroup];
-    const pending = new Map<number, Promise<[number, IteratorResult<AnySession>]>>();
-    const pull = (i: number) => pending.set(i, sources[i]!.next().then((r) => [i, r] as [number, IteratorResult<AnySession>]));
-    sources.forEach((_, i) => pull(i));
-    while (pending.size > 0) {
-      const [i, r] = await Promise.race(pending.values());
-      pending.delete(i);
-      if (r.done === true) continue;
-      pull(i);
-      yield r.value;
-    }
+    if (!this.incoming.push(session)) session.finish(new SlimError("SESSION", "too many sessions waiting to be accepted"));
   }
 
   private async pump(): Promise<void> {
@@ -237,7 +217,6 @@ export class SessionLayer implements GroupHost {
   async close(): Promise<void> {
     await Promise.all([...this.sessions.values()].map((s) => s.close()));
     this.incoming.end();
-    this.incomingGroup.end();
     await this.endpoint.close();
     await this.pumping;
   }
