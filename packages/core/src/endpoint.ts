@@ -54,7 +54,10 @@ export class Endpoint implements AsyncDisposable {
   private nextSubId = randomBytes(8).readBigUInt64BE() >> 1n;
   private readonly subs = new Map<string, { id: bigint; via: number | undefined }>();
 
-  constructor(processor: MessageProcessor, options: EndpointOptions) {
+  constructor(
+    private readonly processor: MessageProcessor,
+    options: EndpointOptions,
+  ) {
     this.name = options.name;
     this.identity = options.identity ?? "";
     this.inbox = new AsyncQueue(options.maxPending ?? DEFAULT_MAX_PENDING);
@@ -74,10 +77,34 @@ export class Endpoint implements AsyncDisposable {
       },
       options.name.toString(),
     );
+    // A reader that falls behind pauses this process's links (HTTP/2 flow control then
+    // slows the senders) instead of losing messages; the hard cap only bites for
+    // in-process senders, which cannot be paused.
+    const max = this.inbox.maxPending;
+    this.inbox.setWatermarks(
+      Math.max(1, Math.floor(max / 2)),
+      Math.floor(max / 8),
+      () => processor.congestion(this.conn, true),
+      () => processor.congestion(this.conn, false),
+    );
   }
 
   get connectionId(): number {
     return this.conn.id;
+  }
+
+  /**
+   * Flow control from a consumer above this endpoint (a session's unread backlog):
+   * while any `key` is held, this process stops reading its links. Keys must be
+   * negative (connection ids are not).
+   */
+  holdInput(key: number, hold: boolean): void {
+    this.processor.congestion({ id: key }, hold);
+  }
+
+  /** Resolves when this process's links can take more output (see MessageProcessor.whenWritable). */
+  whenWritable(): Promise<void> {
+    return this.processor.whenWritable();
   }
 
   /** Receive the datapath's errors for our messages (no route, refused) as they happen, instead of collecting them. */

@@ -47,6 +47,7 @@ export class MessageProcessor {
   private readonly conns = new Map<number, Connection>();
   private readonly reserved = new Set<number>();
   private readonly congestedLinks = new Set<number>();
+  private writableWaiters: Array<() => void> = [];
   private readonly localErrors = new Map<number, LocalErrorSink>();
   private readonly subs: SubscriptionHandler;
   private closed = false;
@@ -231,14 +232,26 @@ export class MessageProcessor {
    * every link, so HTTP/2 flow control slows the senders instead of this node
    * buffering without bound or dropping.
    */
-  congestion(conn: Connection & { setReading?(on: boolean): void }, congested: boolean): void {
+  congestion(conn: { readonly id: number }, congested: boolean): void {
     const before = this.congestedLinks.size > 0;
     if (congested) this.congestedLinks.add(conn.id);
     else this.congestedLinks.delete(conn.id);
     const after = this.congestedLinks.size > 0;
+    if (!congested && this.writableWaiters.length > 0 && ![...this.congestedLinks].some((k) => k >= 0)) {
+      for (const w of this.writableWaiters.splice(0)) w();
+    }
     if (before === after) return;
     this.log.debug(after ? "congested: pausing reads" : "drained: resuming reads", { conn: conn.id });
     for (const c of this.conns.values()) (c as { setReading?(on: boolean): void }).setReading?.(!after);
+  }
+
+  /**
+   * Resolves when no link has too much queued output (input holds, negative keys,
+   * do not count: a reader must never wait for itself).
+   */
+  whenWritable(): Promise<void> {
+    for (const id of this.congestedLinks) if (id >= 0) return new Promise((r) => this.writableWaiters.push(r));
+    return Promise.resolve();
   }
 
   get readingPaused(): boolean {

@@ -32,6 +32,10 @@ export interface SessionHost {
   /** Route `name` (with id) towards the connection a message arrived on. */
   route(name: Name, viaConn: number | undefined): void;
   forget(sessionId: number): void;
+  /** Hold (or release) the app's input while a session's unread backlog is high. */
+  holdInput(sessionId: number, hold: boolean): void;
+  /** Resolves when the app's links can take more output. */
+  whenWritable(): Promise<void>;
 }
 
 const key = (p: ProtoName | undefined): string => {
@@ -71,6 +75,13 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
     this.metadata = metadata;
     this.control = new ControlRequests(reliable?.intervalMs ?? DEFAULT_CONTROL_INTERVAL_MS, reliable?.maxRetries ?? DEFAULT_CONTROL_RETRIES);
     this.inbox = new AsyncQueue(DEFAULT_MAX_PENDING_MESSAGES);
+    // a reader that falls behind slows the senders down instead of failing the session
+    this.inbox.setWatermarks(
+      DEFAULT_MAX_PENDING_MESSAGES / 2,
+      DEFAULT_MAX_PENDING_MESSAGES / 8,
+      () => host.holdInput(sessionId, true),
+      () => host.holdInput(sessionId, false),
+    );
     this.closedPromise = new Promise((r) => (this.resolveClosed = r));
     this.sender = new DataSender(
       {
@@ -276,7 +287,7 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
       blob: data,
       metadata: new Map(Object.entries(options.metadata ?? {})),
     };
-    const sent = this.sender.publish(out);
+    const sent = this.host.whenWritable().then(() => this.sender.publish(out));
     // Without a deadline a reliable publish still settles: acked, or the retries run out.
     if (this.reliable === undefined || (options.signal === undefined && options.timeoutMs === undefined)) return sent;
     return withDeadline("publish", options, DEFAULT_PUBLISH_TIMEOUT_MS, () => sent);
@@ -331,6 +342,7 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
     if (err.code === "CLOSED") this.inbox.end();
     else this.inbox.fail(err);
     this.host.forget(this.sessionId);
+    this.host.holdInput(this.sessionId, false);
     this.resolveClosed();
   }
 

@@ -109,6 +109,14 @@ export class SessionLayer implements GroupHost {
     return this.endpoint.route(name, conn);
   }
 
+  whenWritable(): Promise<void> {
+    return this.endpoint.whenWritable();
+  }
+
+  holdInput(sessionId: number, hold: boolean): void {
+    this.endpoint.holdInput(-1 - sessionId, hold);
+  }
+
   forget(sessionId: number): void {
     this.sessions.delete(sessionId);
     this.awaitingWelcome.delete(sessionId);

@@ -18,10 +18,18 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   private error: unknown;
   private iterating = false;
 
+  /** Called when the backlog falls back to `lowWater` after a `push` reported it above `highWater`. */
+  private watermarks: { high: number; low: number; onHigh: () => void; onLow: () => void; above: boolean } | undefined;
+
   constructor(
     readonly maxPending: number,
     private readonly onClose?: () => void,
   ) {}
+
+  /** Get told when the backlog crosses `high` (push) and drains back to `low` (reads). */
+  setWatermarks(high: number, low: number, onHigh: () => void, onLow: () => void): void {
+    this.watermarks = { high, low, onHigh, onLow, above: false };
+  }
 
   get pending(): number {
     return this.items.length - this.head;
@@ -42,6 +50,11 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     }
     if (this.pending >= this.maxPending) return false;
     this.items.push(item);
+    const marks = this.watermarks;
+    if (marks !== undefined && !marks.above && this.pending >= marks.high) {
+      marks.above = true;
+      marks.onHigh();
+    }
     return true;
   }
 
@@ -73,6 +86,11 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   private take(): T | undefined {
     const item = this.items[this.head]!;
     this.items[this.head++] = undefined as T;
+    const marks = this.watermarks;
+    if (marks !== undefined && marks.above && this.pending <= marks.low) {
+      marks.above = false;
+      marks.onLow();
+    }
     if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
       this.head = 0;

@@ -80,6 +80,13 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
   ) {
     this.metadata = metadata;
     this.state = role === "moderator" ? "open" : "joining";
+    // a reader that falls behind slows the senders down instead of failing the session
+    this.inbox.setWatermarks(
+      DEFAULT_MAX_PENDING_MESSAGES / 2,
+      DEFAULT_MAX_PENDING_MESSAGES / 8,
+      () => host.holdInput(sessionId, true),
+      () => host.holdInput(sessionId, false),
+    );
     this.control = new ControlRequests(reliable?.intervalMs ?? DEFAULT_CONTROL_INTERVAL_MS, reliable?.maxRetries ?? DEFAULT_CONTROL_RETRIES);
     this.acks = new MultiAcks(reliable?.intervalMs ?? DEFAULT_CONTROL_INTERVAL_MS, reliable?.maxRetries ?? DEFAULT_CONTROL_RETRIES);
     this.closedPromise = new Promise((r) => (this.resolveClosed = r));
@@ -315,9 +322,9 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
       blob: data,
       metadata: new Map(Object.entries(options.metadata ?? {})),
     };
-    if (this.reliable === undefined) return this.sender.publish(out);
+    if (this.reliable === undefined) return this.host.whenWritable().then(() => this.sender.publish(out));
     if (this.endpoints.size > 0) {
-      const sent = this.sender.publish(out);
+      const sent = this.host.whenWritable().then(() => this.sender.publish(out));
       // without a deadline it still settles: acked by everyone, or the retries ran out
       if (options.signal === undefined && options.timeoutMs === undefined) return sent;
       return withDeadline("publish", options, DEFAULT_PUBLISH_TIMEOUT_MS, () => sent);
@@ -385,6 +392,7 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
     if (err.code === "CLOSED") this.inbox.end();
     else this.inbox.fail(err);
     this.host.forget(this.sessionId);
+    this.host.holdInput(this.sessionId, false);
     if (subscribed) {
       void this.host.leaveChannel(this.channels.data).catch(() => undefined);
       void this.host.leaveChannel(this.channels.control).catch(() => undefined);
