@@ -44,6 +44,11 @@ export class Http2FrameStream implements FrameStream {
   private onClose: ((err: SlimError) => void) | undefined;
   private closed = false;
   private readonly flushNow = () => this.flush();
+  private readonly drainListeners: Array<() => void> = [];
+  /** After each flushed write reaches the socket: queued output shrank, whether or not 'drain' fires. */
+  private readonly written = () => {
+    for (const cb of this.drainListeners) cb();
+  };
   /** gRPC status the peer ended the stream with, when it was not OK. */
   remoteStatus: { code: number; message: string } | undefined;
   /** Why this side failed the stream (malformed or oversized input, refused by the peer). */
@@ -72,6 +77,7 @@ export class Http2FrameStream implements FrameStream {
 
   onDrain(cb: () => void): void {
     this.stream.on("drain", cb);
+    this.drainListeners.push(cb);
   }
 
   start(onMessage: (bytes: Uint8Array) => void, onClose: (err: SlimError) => void): void {
@@ -110,7 +116,7 @@ export class Http2FrameStream implements FrameStream {
     }
     this.pending = [];
     this.pendingBytes = 0;
-    this.stream.write(out);
+    this.stream.write(out, this.written);
   }
 
   private onData(chunk: Uint8Array): void {
