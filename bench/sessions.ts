@@ -36,7 +36,8 @@ interface App {
 
 async function ourNode(): Promise<{ url: string; close(): Promise<void> }> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [NODE_CLI, "--listen", `127.0.0.1:${port}`], { stdio: ["ignore", "pipe", "pipe"] });
+  // stdout is read until the end (an unread pipe that fills would block the node); stderr is dropped
+  const child: ChildProcess = spawn(process.execPath, [NODE_CLI, "--listen", `127.0.0.1:${port}`], { stdio: ["ignore", "pipe", "ignore"] });
   await new Promise<void>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error("our node did not start")), 10_000);
     child.stdout!.on("data", (b: Buffer) => {
@@ -45,6 +46,7 @@ async function ourNode(): Promise<{ url: string; close(): Promise<void> }> {
         resolve();
       }
     });
+    child.stdout!.resume();
   });
   return {
     url: `http://127.0.0.1:${port}`,
@@ -127,17 +129,40 @@ async function fresh<T>(kind: "ours" | "official", reliable: boolean, body: (tx:
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]) => {
+  const ok = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+  return ok.length === 0 ? NaN : ok[Math.floor(ok.length / 2)]!;
+};
+
+/** One workload; a failure is reported with its stage and recorded as NaN instead of ending the run. */
+async function stage(kind: string, name: string, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
+    process.stderr.write(`[sessions] ${kind} ${name} FAILED: ${String((err as Error).message).split("\n")[0]}\n`);
+  }
+}
 
 async function measure(kind: "ours" | "official"): Promise<Metrics> {
   const m: Metrics = {};
+  for (const [key] of ROWS) m[key] = NaN;
+  await stage(kind, "all", async () => {
+    await measureInto(kind, m);
+  });
+  return m;
+}
+
+async function measureInto(kind: "ours" | "official", m: Metrics): Promise<void> {
   const oneway = kind === "ours" ? N.oneway : N.officialOneway;
+  await stage(kind, "setup", async () => {
   m.setup = await fresh(kind, false, async (tx) => {
     const t: number[] = [];
     for (let i = 0; i < 5; i++) t.push(await tx.create("bench/sess/rx", false));
     return median(t);
   });
+  });
   for (const size of [64, 1024]) {
+    await stage(kind, `oneway${size}`, async () => {
     m[`oneway${size}`] = await fresh(kind, false, async (tx, rx) => {
       const sinking = rx.sink(oneway);
       const b = await tx.burst(oneway, size, false);
@@ -145,14 +170,18 @@ async function measure(kind: "ours" | "official"): Promise<Metrics> {
       if (s.got !== oneway || s.lastAt === null) throw new Error(`${kind} oneway ${size}: ${s.got}/${oneway}`);
       return oneWayRate(b as never, s as never);
     });
+    });
   }
   const awaitedN = kind === "ours" ? N.awaited : N.officialAwaited;
+  await stage(kind, "awaited", async () => {
   m.awaited = await fresh(kind, true, async (tx, rx) => {
     const sinking = rx.sink(awaitedN);
     const b = await tx.burst(awaitedN, 64, true);
     const s = await sinking;
     return oneWayRate(b as never, s as never);
   });
+  });
+  await stage(kind, "rtt", async () => {
   await fresh(kind, false, async (tx, rx) => {
     const echoing = rx.echo(N.rtt + 200);
     const r = await tx.rtt(N.rtt);
@@ -160,13 +189,15 @@ async function measure(kind: "ours" | "official"): Promise<Metrics> {
     m.rttP50 = r.p50 ?? NaN;
     m.rttP99 = r.p99 ?? NaN;
   });
+  });
+  await stage(kind, "tokens", async () => {
   await fresh(kind, kind === "ours", async (tx, rx) => {
     const t = await tx.tokens(rx);
     m.tokenFirst = t.first;
     m.tokenTotal = t.total;
     m.idleRss = await rx.rssMiB();
   });
-  return m;
+  });
 }
 
 const ROWS: Array<[string, string, string, string]> = [
@@ -189,7 +220,7 @@ async function main(): Promise<void> {
     official.push(await measure("official"));
     process.stderr.write(`[sessions] rep ${r + 1}/${REPS} ours=${JSON.stringify(ours.at(-1))} official=${JSON.stringify(official.at(-1))}\n`);
   }
-  const fmt = (v: number, unit: string) => (unit === "msgs/s" ? Math.round(v).toLocaleString("en-US").replace(/,/g, " ") : v.toFixed(unit === "MiB" ? 0 : 3));
+  const fmt = (v: number, unit: string) => Number.isNaN(v) ? "failed" : (unit === "msgs/s" ? Math.round(v).toLocaleString("en-US").replace(/,/g, " ") : v.toFixed(unit === "MiB" ? 0 : 3));
   const lines = [
     `Last run: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, ${REPS} repetitions (medians), MLS off, every app in its own process through a node of its own kind.`,
     "",
@@ -199,7 +230,8 @@ async function main(): Promise<void> {
   for (const [key, label, unit, target] of ROWS) {
     const a = median(ours.map((m) => m[key]!));
     const b = median(official.map((m) => m[key]!));
-    lines.push(`| ${label} | ${unit} | ${fmt(a, unit)} | ${fmt(b, unit)} | ×${(a / b).toFixed(2)} | ${target} |`);
+    const ratio = Number.isNaN(a) || Number.isNaN(b) ? "—" : `×${(a / b).toFixed(2)}`;
+    lines.push(`| ${label} | ${unit} | ${fmt(a, unit)} | ${fmt(b, unit)} | ${ratio} | ${target} |`);
   }
   const table = lines.join("\n");
   process.stdout.write(`${table}\n`);
