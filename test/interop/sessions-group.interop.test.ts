@@ -10,28 +10,12 @@ import { createApp, type GroupSession, type SessionMessage } from "@slim-ts/core
 import { startNode } from "@slim-ts/node-embedded";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SECRET, startOfficialApp, startOfficialNode, type RecvItem } from "../helpers/official/index.js";
+import { take, texts } from "../helpers/sessions.js";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const RELIABLE = { intervalMs: 1_000, maxRetries: 5 };
-const texts = (items: RecvItem[]) => items.map((m) => ("error" in m ? `ERROR ${m.error}` : m.text));
 
-/** The next `n` messages, or fewer if `timeoutMs` passes first. */
-async function take(session: GroupSession, n: number, timeoutMs = 8_000): Promise<SessionMessage[]> {
-  const out: SessionMessage[] = [];
-  const it = session[Symbol.asyncIterator]();
-  const deadline = setTimeout(() => void it.return?.(), timeoutMs);
-  try {
-    while (out.length < n) {
-      const r = await it.next();
-      if (r.done) break;
-      out.push(r.value);
-    }
-  } finally {
-    clearTimeout(deadline);
-  }
-  return out;
-}
 
 async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

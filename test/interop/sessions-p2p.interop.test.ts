@@ -8,26 +8,11 @@ import { createApp, type P2PSession, type SessionMessage } from "@slim-ts/core";
 import { startNode } from "@slim-ts/node-embedded";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SECRET, startOfficialApp, startOfficialNode, type RecvItem } from "../helpers/official/index.js";
+import { take, texts } from "../helpers/sessions.js";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-const texts = (items: RecvItem[]) => items.map((m) => ("error" in m ? `ERROR ${m.error}` : m.text));
 
-async function take(session: P2PSession, n: number, timeoutMs = 10_000): Promise<SessionMessage[]> {
-  const out: SessionMessage[] = [];
-  const it = session[Symbol.asyncIterator]();
-  const deadline = setTimeout(() => void it.return?.(), timeoutMs);
-  try {
-    while (out.length < n) {
-      const r = await it.next();
-      if (r.done) break;
-      out.push(r.value);
-    }
-  } finally {
-    clearTimeout(deadline);
-  }
-  return out;
-}
 
 const nodes = {
   "our node": async () => {
