@@ -125,6 +125,10 @@ const handlers = {
     void a;
     return { n: 0, firstAt: null, lastAt: null };
   },
+  async stats() {
+    const a = app as unknown as { ownProcessor?: { stats: unknown }; link?: { link: { counters: unknown } } };
+    return { processor: a.ownProcessor?.stats, link: a.link?.link.counters };
+  },
   async mem() {
     (globalThis as { gc?: () => void }).gc?.();
     return { rssMiB: process.memoryUsage().rss / 2 ** 20 };

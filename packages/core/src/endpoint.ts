@@ -102,9 +102,9 @@ export class Endpoint implements AsyncDisposable {
     this.processor.congestion({ id: key }, hold);
   }
 
-  /** Resolves when this process's links can take more output (see MessageProcessor.whenWritable). */
-  whenWritable(): Promise<void> {
-    return this.processor.whenWritable();
+  /** Run `send` when this process's links can take more output (see MessageProcessor.runWhenWritable). */
+  runWhenWritable(send: () => void): void {
+    this.processor.runWhenWritable(send);
   }
 
   /** Receive the datapath's errors for our messages (no route, refused) as they happen, instead of collecting them. */

@@ -47,7 +47,7 @@ export class MessageProcessor {
   private readonly conns = new Map<number, Connection>();
   private readonly reserved = new Set<number>();
   private readonly congestedLinks = new Set<number>();
-  private writableWaiters: Array<() => void> = [];
+  private readonly writableQueue: Array<() => void> = [];
   private readonly localErrors = new Map<number, LocalErrorSink>();
   private readonly subs: SubscriptionHandler;
   private closed = false;
@@ -237,21 +237,30 @@ export class MessageProcessor {
     if (congested) this.congestedLinks.add(conn.id);
     else this.congestedLinks.delete(conn.id);
     const after = this.congestedLinks.size > 0;
-    if (!congested && this.writableWaiters.length > 0 && ![...this.congestedLinks].some((k) => k >= 0)) {
-      for (const w of this.writableWaiters.splice(0)) w();
-    }
+    if (!congested) this.releaseWritable();
     if (before === after) return;
     this.log.debug(after ? "congested: pausing reads" : "drained: resuming reads", { conn: conn.id });
     for (const c of this.conns.values()) (c as { setReading?(on: boolean): void }).setReading?.(!after);
   }
 
   /**
-   * Resolves when no link has too much queued output (input holds, negative keys,
-   * do not count: a reader must never wait for itself).
+   * Run `send` now if no link has too much queued output, else once that is true
+   * again, in call order. Queued sends run one after another and stop as soon as
+   * one of them congests a link again, so released senders cannot overshoot.
+   * Input holds (negative keys) do not count: a reader must never wait for itself.
    */
-  whenWritable(): Promise<void> {
-    for (const id of this.congestedLinks) if (id >= 0) return new Promise((r) => this.writableWaiters.push(r));
-    return Promise.resolve();
+  runWhenWritable(send: () => void): void {
+    if (this.writableQueue.length === 0 && !this.linkCongested()) return send();
+    this.writableQueue.push(send);
+  }
+
+  private releaseWritable(): void {
+    while (this.writableQueue.length > 0 && !this.linkCongested()) this.writableQueue.shift()!();
+  }
+
+  private linkCongested(): boolean {
+    for (const id of this.congestedLinks) if (id >= 0) return true;
+    return false;
   }
 
   get readingPaused(): boolean {

@@ -34,8 +34,8 @@ export interface SessionHost {
   forget(sessionId: number): void;
   /** Hold (or release) the app's input while a session's unread backlog is high. */
   holdInput(sessionId: number, hold: boolean): void;
-  /** Resolves when the app's links can take more output. */
-  whenWritable(): Promise<void>;
+  /** Run `send` when the app's links can take more output (in call order). */
+  runWhenWritable(send: () => void): void;
 }
 
 const key = (p: ProtoName | undefined): string => {
@@ -287,7 +287,7 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
       blob: data,
       metadata: new Map(Object.entries(options.metadata ?? {})),
     };
-    const sent = this.host.whenWritable().then(() => this.sender.publish(out));
+    const sent = new Promise<void>((resolve, reject) => this.host.runWhenWritable(() => void this.sender.publish(out).then(resolve, reject)));
     // Without a deadline a reliable publish still settles: acked, or the retries run out.
     if (this.reliable === undefined || (options.signal === undefined && options.timeoutMs === undefined)) return sent;
     return withDeadline("publish", options, DEFAULT_PUBLISH_TIMEOUT_MS, () => sent);

@@ -109,8 +109,8 @@ export class SessionLayer implements GroupHost {
     return this.endpoint.route(name, conn);
   }
 
-  whenWritable(): Promise<void> {
-    return this.endpoint.whenWritable();
+  runWhenWritable(send: () => void): void {
+    this.endpoint.runWhenWritable(send);
   }
 
   holdInput(sessionId: number, hold: boolean): void {

@@ -322,9 +322,10 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
       blob: data,
       metadata: new Map(Object.entries(options.metadata ?? {})),
     };
-    if (this.reliable === undefined) return this.host.whenWritable().then(() => this.sender.publish(out));
+    const send = () => new Promise<void>((resolve, reject) => this.host.runWhenWritable(() => void this.sender.publish(out).then(resolve, reject)));
+    if (this.reliable === undefined) return send();
     if (this.endpoints.size > 0) {
-      const sent = this.host.whenWritable().then(() => this.sender.publish(out));
+      const sent = send();
       // without a deadline it still settles: acked by everyone, or the retries ran out
       if (options.signal === undefined && options.timeoutMs === undefined) return sent;
       return withDeadline("publish", options, DEFAULT_PUBLISH_TIMEOUT_MS, () => sent);
