@@ -49,8 +49,6 @@ export class Http2FrameStream implements FrameStream {
   private readonly written = () => {
     for (const cb of this.drainListeners) cb();
   };
-  /** gRPC status the peer ended the stream with, when it was not OK. */
-  remoteStatus: { code: number; message: string } | undefined;
   /** Why this side failed the stream (malformed or oversized input, refused by the peer). */
   failure: SlimError | undefined;
 

@@ -174,9 +174,6 @@ export function openChannel(url: URL, options: H2ClientOptions): H2Channel {
     }
   });
   req.on("trailers", noteStatus);
-  req.on("close", () => {
-    session.close();
-    if (status !== undefined && status !== "0") fs.remoteStatus = { code: Number(status), message: grpcMessage };
-  });
+  req.on("close", () => session.close());
   return { stream: fs, session };
 }

@@ -11,7 +11,7 @@ import { ANY_ID, Name } from "../names/name.js";
 import { AsyncQueue } from "../util/async-queue.js";
 import { withDeadline } from "../util/abort.js";
 import { SessionMessageType, SessionType, type ProtoMessage, type ProtoName, type ProtoPublish } from "../wire/gen/dataplane.js";
-import { fromProtoName, toProtoName } from "../wire/names.js";
+import { protoNameOf, fromProtoName, toProtoName } from "../wire/names.js";
 import { appPayloadOf, buildPublish, commandOf, randomMessageId, type PublishSpec } from "./build.js";
 import { ControlRequests, DEFAULT_CONTROL_INTERVAL_MS, DEFAULT_CONTROL_RETRIES } from "./control.js";
 import { DataReceiver } from "./receiver.js";
@@ -91,7 +91,7 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
         endpointsSilent: () => this.peerLost(new SlimError("SESSION", `participant disconnected: ${this.peerName.toString()}`)),
       },
       reliable,
-      () => [key(toProtoName(this.peerName))],
+      () => [key(protoNameOf(this.peerName))],
     );
     this.receiver = new DataReceiver<SessionMessage>(
       {
@@ -121,8 +121,8 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
     this.sentSinceTick = true;
     this.host.send(
       buildPublish({
-        source: toProtoName(this.host.name),
-        destination: toProtoName(to),
+        source: protoNameOf(this.host.name),
+        destination: protoNameOf(to),
         sessionType: SessionType.POINT_TO_POINT,
         sessionId: this.sessionId,
         ...spec,

@@ -13,7 +13,7 @@ import { noopLogger, type Logger } from "../log.js";
 import type { Name } from "../names/name.js";
 import { AsyncQueue } from "../util/async-queue.js";
 import { SessionMessageType, SessionType, type ProtoJoinRequestPayload, type ProtoMessage, type ProtoPublish } from "../wire/gen/dataplane.js";
-import { fromProtoName } from "../wire/names.js";
+import { fromProtoName, protoNameOf } from "../wire/names.js";
 import { buildPublish, commandOf, publishOf, stamp } from "./build.js";
 import type { GroupChannels } from "./group/channels.js";
 import { GroupSession, type GroupHost } from "./group/session.js";
@@ -156,7 +156,7 @@ export class SessionLayer implements GroupHost {
     const h = p.header!;
     this.send(
       buildPublish({
-        source: { ...this.toWire() },
+        source: protoNameOf(this.endpoint.name),
         destination: h.source!,
         sessionType: p.session!.sessionType,
         type: SessionMessageType.DISCOVERY_REPLY,
@@ -168,18 +168,6 @@ export class SessionLayer implements GroupHost {
     );
   }
 
-  private toWire() {
-    const n = this.endpoint.name;
-    return {
-      name: {
-        component0: n.hashes[0],
-        component1: n.hashes[1],
-        component2: n.hashes[2],
-        nameId: { id0: n.id >> 64n, id1: n.id & ((1n << 64n) - 1n) },
-      },
-      strName: { strComponent0: n.components[0], strComponent1: n.components[1], strComponent2: n.components[2] },
-    };
-  }
 
   private onJoin(msg: ProtoMessage, p: ProtoPublish): void {
     const s = p.session!;

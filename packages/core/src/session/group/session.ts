@@ -12,7 +12,7 @@ import type { Name } from "../../names/name.js";
 import { AsyncQueue } from "../../util/async-queue.js";
 import { withDeadline } from "../../util/abort.js";
 import { SessionMessageType, SessionType, type ProtoMessage, type ProtoPublish } from "../../wire/gen/dataplane.js";
-import { fromProtoName, toProtoName } from "../../wire/names.js";
+import { protoNameOf, fromProtoName, toProtoName } from "../../wire/names.js";
 import { appPayloadOf, buildPublish, MAX_DATA_MESSAGE_ID, randomMessageId, type PublishSpec } from "../build.js";
 import { ControlRequests, DEFAULT_CONTROL_INTERVAL_MS, DEFAULT_CONTROL_RETRIES } from "../control.js";
 import type { SessionHost } from "../p2p.js";
@@ -152,8 +152,8 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
     if (sameName(to, this.channels.data) || sameName(to, this.channels.control)) this.sentSinceTick = true;
     this.host.send(
       buildPublish({
-        source: toProtoName(this.host.name),
-        destination: toProtoName(to),
+        source: protoNameOf(this.host.name),
+        destination: protoNameOf(to),
         sessionType: SessionType.MULTICAST,
         sessionId: this.sessionId,
         fanout,
