@@ -34,6 +34,15 @@ let app: SlimApp;
 let session: P2PSession | undefined;
 let reader: AsyncIterator<{ payload: Uint8Array }> | undefined;
 const next = () => (reader ??= session![Symbol.asyncIterator]()).next();
+// one mux per session (it is the session's only reader), and one iterator over its streams
+let mux: { session: P2PSession; mux: SessionMux; streams: AsyncIterator<AsyncIterable<unknown>> } | undefined;
+const muxOf = () => {
+  if (mux?.session !== session) {
+    const m = new SessionMux(session!);
+    mux = { session: session!, mux: m, streams: m.incoming()[Symbol.asyncIterator]() };
+  }
+  return mux;
+};
 
 const handlers = {
   async create(a: { peer: string; reliable?: boolean }) {
@@ -101,26 +110,35 @@ const handlers = {
   },
   /** Token stream through SessionMux: returns when the peer has it all (the peer measures). */
   async streamSend(a: { count: number }) {
-    const mux = new SessionMux(session!);
     const sendStart = hrms();
-    await mux.sendStream((function* () {
-      for (let i = 0; i < a.count; i++) yield `t${i % 1000} `.padEnd(8, " ");
+    const gaps: Array<[number, number]> = [];
+    let last = sendStart;
+    await muxOf().mux.sendStream((function* () {
+      for (let i = 0; i < a.count; i++) {
+        const now = hrms();
+        if (process.env.SLIM_PEER_TRACE && now - last > 0.5) gaps.push([i, Math.round((now - last) * 100) / 100]);
+        last = now;
+        yield `t${i % 1000} `.padEnd(8, " ");
+      }
     })());
-    return { sendStart };
+    return { sendStart, ...(process.env.SLIM_PEER_TRACE ? { gaps } : {}) };
   },
   async streamRecv(a: { timeoutMs?: number }) {
-    const mux = new SessionMux(session!);
-    for await (const s of mux.incoming()) {
+    const r = await muxOf().streams.next();
+    if (!r.done) {
+      const s = r.value;
       let n = 0;
       let firstAt: number | null = null;
       let lastAt: number | null = null;
+      const gaps: Array<[number, number]> = [];
       for await (const _c of s) {
         const now = hrms();
+        if (process.env.SLIM_PEER_TRACE && lastAt !== null && now - lastAt > 0.5) gaps.push([n, Math.round((now - lastAt) * 100) / 100]);
         firstAt ??= now;
         lastAt = now;
         n++;
       }
-      return { n, firstAt, lastAt };
+      return { n, firstAt, lastAt, ...(process.env.SLIM_PEER_TRACE ? { gaps } : {}) };
     }
     void a;
     return { n: 0, firstAt: null, lastAt: null };

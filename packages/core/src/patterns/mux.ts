@@ -162,7 +162,8 @@ export class SessionMux {
       for await (const chunk of source) {
         const n = seq;
         outstanding.push(this.session.publish(bytes(chunk), { payloadType: options.payloadType ?? "stream", metadata: meta("chunk") }));
-        if (outstanding.length >= STREAM_WINDOW) await settle();
+        // a sliding window: wait for the oldest chunk only, so the pipe never drains
+        if (outstanding.length >= STREAM_WINDOW) await outstanding.shift();
         // A source that never waits (a buffered answer) would otherwise keep the socket
         // from being written until the window fills: let the first chunk, then every
         // 64th, reach the wire.
