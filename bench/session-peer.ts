@@ -41,7 +41,7 @@ const muxOf = () => {
     const m = new SessionMux(session!);
     mux = { session: session!, mux: m, streams: m.incoming()[Symbol.asyncIterator]() };
   }
-  return mux;
+  return mux!;
 };
 
 const handlers = {

@@ -26,3 +26,44 @@ export async function take(session: AsyncIterable<SessionMessage>, n: number, ti
   }
   return out;
 }
+
+/** Read `events` until one matches `pred` (resolving it), failing after `timeoutMs`; the iterator stays open. */
+export async function nextMatching<T>(events: AsyncIterator<T>, pred: (e: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = deadline - Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const r = await Promise.race([
+      events.next(),
+      new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), Math.max(0, left)))),
+    ]).finally(() => clearTimeout(timer));
+    if (r === "timeout") throw new Error(`${what}: not within ${timeoutMs} ms`);
+    if (r.done === true) throw new Error(`${what}: the events ended`);
+    if (pred(r.value)) return r.value;
+  }
+}
+
+/** One reader over a session for a whole test: take() as often as needed, the inbox stays open. */
+export function reader(session: AsyncIterable<SessionMessage>) {
+  const it = session[Symbol.asyncIterator]();
+  let pending: Promise<IteratorResult<SessionMessage>> | undefined;
+  return {
+    /** The next `n` messages; fails if they do not all arrive within `timeoutMs`. */
+    async take(n: number, timeoutMs = 5_000): Promise<SessionMessage[]> {
+      const out: SessionMessage[] = [];
+      const deadline = Date.now() + timeoutMs;
+      while (out.length < n) {
+        pending ??= it.next();
+        let timer: NodeJS.Timeout | undefined;
+        const r = await Promise.race([pending, new Promise<"timeout">((res) => (timer = setTimeout(() => res("timeout"), Math.max(0, deadline - Date.now()))))]).finally(() =>
+          clearTimeout(timer),
+        );
+        if (r === "timeout") throw new Error(`only ${out.length} of ${n} messages within ${timeoutMs} ms`);
+        pending = undefined;
+        if (r.done === true) throw new Error(`the session ended after ${out.length} of ${n} messages`);
+        out.push(r.value);
+      }
+      return out;
+    },
+  };
+}

@@ -38,8 +38,9 @@ export const AppOptionsSchema = z.strictObject({
   verifier: z.custom<IdentityVerifier>().optional(),
   logger: z.custom<Logger>().optional(),
   /**
-   * Heartbeat interval of p2p sessions (default 10 s, as upstream). A peer silent for three
-   * intervals is declared gone. Both sides must use the same value: official apps use 10 s.
+   * Heartbeat interval of sessions (default 10 s, as upstream). A peer silent for three
+   * intervals is declared gone (p2p: the session ends; group: the member is offline).
+   * Every side must use the same value: official apps use 10 s.
    */
   heartbeatIntervalMs: z.int().positive().optional(),
 });
@@ -105,7 +106,7 @@ export class SlimApp implements AsyncDisposable {
       // members always get timer settings (official participants refuse a group invitation without
       // them) and then ack and retransmit, so the moderator does too, with the same defaults
       const reliable = o.data.reliable ?? { intervalMs: DEFAULT_CONTROL_INTERVAL_MS, maxRetries: DEFAULT_CONTROL_RETRIES };
-      const group = new GroupSession(this.layer, randomSessionId(), "moderator", this.name, channels, reliable, o.data.metadata ?? {});
+      const group = new GroupSession(this.layer, randomSessionId(), "moderator", this.name, channels, reliable, o.data.metadata ?? {}, this.layer.heartbeatIntervalMs);
       this.layer.add(group);
       try {
         await withDeadline(
@@ -143,12 +144,6 @@ export class SlimApp implements AsyncDisposable {
     return session;
   }
 
-  /**
-   * Sessions other apps open with this one. Without arguments: point-to-point
-   * sessions only (as before group support); `{ kind: "group" }`: group
-   * invitations (after their welcome); `{ kind: "any" }`: both (tell them
-   * apart by `session.kind`). Each kind can be listened to once.
-   */
   /**
    * Sessions other apps open with this one, both kinds, as they are accepted
    * (`session.kind` tells them apart). With `kind`, sessions of the other kind are

@@ -18,7 +18,9 @@ export type { GroupRole } from "./session/group/session.js";
 export { deriveGroupChannels } from "./session/group/channels.js";
 export type { GroupChannels } from "./session/group/channels.js";
 export type { AnySession } from "./session/session-layer.js";
-export type { SessionMessage, SessionOptions, SessionPublishOptions, ReliableOptions, SessionKind } from "./session/types.js";
+export type { SessionMessage, SessionOptions, SessionPublishOptions, ReliableOptions, SessionKind, ParticipantEvent } from "./session/types.js";
+export { ReceivedMessage } from "./session/message.js";
+export type { CloseOptions } from "./session/group/session.js";
 export {
   SharedSecretProvider,
   SharedSecretVerifier,
@@ -31,5 +33,6 @@ export {
   createConnectionAuthChecker,
 } from "./auth/index.js";
 export type { IdentityProvider, IdentityVerifier, VerifiedIdentity, VerifiedToken } from "./auth/index.js";
-export { SessionMux } from "./patterns/mux.js";
+export { SessionMux, type Correlation, type ServeOptions } from "./patterns/mux.js";
 export type { IncomingStream, MuxableSession, RequestHandler } from "./patterns/mux.js";
+export * from "./voting/index.js";

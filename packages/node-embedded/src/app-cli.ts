@@ -17,6 +17,7 @@ export const APP_USAGE = `usage:
   echo  accepts sessions (point-to-point and group invitations) and sends every message back
   send  opens a session (or a group and invites), sends, prints each reply; exits 0 only if
         every reply came back, in order from each peer
+  --heartbeat-ms  session heartbeat interval (default 10000, as official apps; every side must agree)
   --secret may also come from SLIM_SECRET. --mls is not available yet.`;
 
 const dec = new TextDecoder();
@@ -37,6 +38,7 @@ function common(argv: string[]) {
       group: { type: "string" },
       invite: { type: "string" },
       "timeout-ms": { type: "string" },
+      "heartbeat-ms": { type: "string" },
     },
     strict: true,
   });
@@ -48,7 +50,13 @@ function common(argv: string[]) {
   if (values.name === undefined || values.connect === undefined || secret === undefined) {
     throw new SlimError("INVALID_ARGUMENT", `--name, --connect and --secret are required\n${APP_USAGE}`);
   }
-  return { ...values, name: values.name, connect: values.connect, secret };
+  const hb = values["heartbeat-ms"];
+  const heartbeatIntervalMs = hb === undefined ? undefined : Number(hb);
+  if (heartbeatIntervalMs !== undefined && !(Number.isInteger(heartbeatIntervalMs) && heartbeatIntervalMs > 0)) {
+    throw new SlimError("INVALID_ARGUMENT", "--heartbeat-ms must be a positive integer");
+  }
+  const appOptions = { name: values.name, secret, connect: values.connect, ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs }) };
+  return { ...values, name: values.name, connect: values.connect, secret, appOptions };
 }
 
 const show = (m: SessionMessage, extra: Record<string, unknown> = {}) => ({
@@ -61,16 +69,17 @@ const show = (m: SessionMessage, extra: Record<string, unknown> = {}) => ({
 
 async function echo(argv: string[]): Promise<number> {
   const o = common(argv);
-  const app = await createApp({ name: o.name, secret: o.secret, connect: o.connect });
+  const app = await createApp(o.appOptions);
   line({ event: "ready", name: app.name.toString() });
   const serve = async (s: AnySession) => {
     line({ event: "session", kind: s.kind, sessionId: s.sessionId, peer: s.peer.toString(), metadata: s.metadata });
     try {
       for await (const m of s) {
         line({ event: "message", sessionId: s.sessionId, ...show(m) });
-        // in a group, answer only the moderator: echoing other members' echoes would never stop
+        // in a group, answer only the moderator (echoing other members' echoes would never
+        // stop), and only to it: a direct reply the other members do not see
         if (s.kind === "group" && !m.source.equals(s.moderator)) continue;
-        await s.publish(m.payload, { payloadType: m.payloadType, metadata: m.metadata });
+        await m.reply(m.payload, { payloadType: m.payloadType, metadata: m.metadata });
       }
       line({ event: "closed", sessionId: s.sessionId });
     } catch (err) {
@@ -104,7 +113,7 @@ async function send(argv: string[]): Promise<number> {
   const o = common(argv);
   if (o.to === undefined && o.group === undefined) throw new SlimError("INVALID_ARGUMENT", "send needs --to, or --group with --invite");
   const timeoutMs = Number(o["timeout-ms"] ?? 10_000);
-  await using app = await createApp({ name: o.name, secret: o.secret, connect: o.connect });
+  await using app = await createApp(o.appOptions);
   const reliable = o.reliable ? { reliable: { intervalMs: 1_000, maxRetries: 5 } } : {};
   let session: AnySession;
   let peers = 1;

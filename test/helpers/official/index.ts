@@ -283,8 +283,10 @@ export interface OfficialApp extends AsyncDisposable {
   invite(name: string, args?: SessionRef, opts?: CallOptions): Promise<Timing>;
   remove(name: string, args?: SessionRef, opts?: CallOptions): Promise<Timing>;
   participants(args?: SessionRef, opts?: CallOptions): Promise<Participant[]>;
-  /** mode "delete" (default): app.deleteSessionAndWait; "close": session.closeAndWait. */
-  closeSession(args?: SessionRef & { mode?: "delete" | "close" }, opts?: CallOptions): Promise<Timing>;
+  /** mode "delete" (default): app.deleteSessionAndWait; "close": session.closeAndWait; "soft": closeWithMode(Soft) (group: go offline, stay a member). */
+  closeSession(args?: SessionRef & { mode?: "delete" | "close" | "soft" }, opts?: CallOptions): Promise<Timing>;
+  /** session.rejoinAndWait after a soft close. */
+  rejoin(args?: SessionRef, opts?: CallOptions): Promise<Timing>;
   /** Receive up to `count` messages within `timeoutMs` (stop early after `idleMs` without one); publishTo each back prefixed "echo:". */
   echo(args: SessionRef & { count: number; timeoutMs?: number; idleMs?: number }, opts?: CallOptions): Promise<EchoResult>;
   /** Count up to `count` probe messages (see burst) within `timeoutMs`. */
@@ -341,6 +343,7 @@ export async function startOfficialApp(options: StartOfficialAppOptions): Promis
     remove: (name, args = {}, opts) => call("remove", { ...args, name }, opts),
     participants: (args = {}, opts) => call("participants", args, opts),
     closeSession: (args = {}, opts) => call("close", args, opts),
+    rejoin: (args = {}, opts) => call("rejoin", args, opts),
     echo: (args, opts) => call("echo", args, opts, args.timeoutMs ?? 10_000),
     sink: (args, opts) => call("sink", args, opts, args.timeoutMs ?? 30_000),
     burst: (args, opts) => call("burst", args, opts),

@@ -147,6 +147,8 @@ function handlers(app, connId) {
 
     close: async ({ sessionId, mode = "delete" }) => {
       const e = entry(sessionId);
+      // soft: go offline but stay in the group (rejoin brings it back)
+      if (mode === "soft") return timed(() => e.session.closeWithModeAndWaitAsync(slim.CloseMode.Soft));
       const id = e.session.sessionId();
       const result = await timed(() => (mode === "close" ? e.session.closeAndWaitAsync() : app.deleteSessionAndWaitAsync(e.session)));
       keep.sessions.delete(id);
@@ -154,6 +156,8 @@ function handlers(app, connId) {
       if (latest === e) latest = [...keep.sessions.values()].at(-1) ?? null;
       return result;
     },
+
+    rejoin: async ({ sessionId }) => timed(() => entry(sessionId).session.rejoinAndWaitAsync()),
 
     echo: async ({ sessionId, count = 1, timeoutMs = 10_000, idleMs }) => echo(entry(sessionId), { count, timeoutMs, idleMs }),
     sink: async ({ sessionId, count, timeoutMs = 30_000, idleMs }) => sink(entry(sessionId).session, { count, timeoutMs, idleMs }),

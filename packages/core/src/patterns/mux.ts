@@ -25,7 +25,21 @@ const STREAM_WINDOW = 1_024;
 
 /** The part of a session the mux needs (P2P and group sessions both fit). */
 export interface MuxableSession extends AsyncIterable<SessionMessage> {
+  readonly kind?: "p2p" | "group";
   publish(data: Uint8Array, options?: SessionPublishOptions): Promise<void>;
+}
+
+/**
+ * How a reply finds its request. "id" (default): a correlation id in the metadata, which
+ * our apps echo. "order": the next reply that carries none, for peers that answer with a
+ * plain message, e.g. official SLIM apps answering with publish_to (in a group only direct
+ * replies count); requests in this mode are answered in the order they were sent.
+ */
+export type Correlation = "id" | "order";
+
+export interface ServeOptions {
+  /** Also answer plain messages (no correlation id) as requests, e.g. from official apps. */
+  plain?: boolean;
 }
 
 export type RequestHandler = (request: SessionMessage) => Promise<Uint8Array | string> | Uint8Array | string;
@@ -50,6 +64,8 @@ export class SessionMux {
   private readonly incomingStreams = new AsyncQueue<IncomingStream>(1_000);
   private readonly streams = new Map<string, StreamState>();
   private handler: RequestHandler | undefined;
+  private servePlain = false;
+  private readonly inOrder: Array<{ resolve: (m: SessionMessage) => void; reject: (e: SlimError) => void }> = [];
   private readonly reading: Promise<void>;
 
   constructor(
@@ -70,6 +86,7 @@ export class SessionMux {
     const err = failure ?? new SlimError("CLOSED", "session closed");
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
+    for (const p of this.inOrder.splice(0)) p.reject(err);
     for (const s of this.streams.values()) s.queue.fail(err);
     this.streams.clear();
     if (failure) this.plain.fail(failure);
@@ -81,6 +98,9 @@ export class SessionMux {
     const kind = m.metadata[META_KIND];
     const id = m.metadata[META_ID];
     if (kind === undefined || id === undefined) {
+      // a plain answer to an order-correlated request (in a group: only a direct reply)
+      if (this.inOrder.length > 0 && (this.session.kind !== "group" || m.metadata["PUBLISH_TO"] === "TRUE")) return this.inOrder.shift()!.resolve(m);
+      if (this.servePlain && this.handler !== undefined) return void this.answer(m, undefined);
       if (!this.plain.push(m)) this.plain.fail(new SlimError("SLOW_CONSUMER", "too many unread messages"));
       return;
     }
@@ -108,7 +128,8 @@ export class SessionMux {
   // ---- request / reply ----------------------------------------------------
 
   /** Send a request and wait for its reply (correlated by id), bounded by `timeoutMs`. */
-  request(data: Uint8Array | string, options: AbortOptions & { payloadType?: string } = {}): Promise<SessionMessage> {
+  request(data: Uint8Array | string, options: AbortOptions & { payloadType?: string; correlation?: Correlation } = {}): Promise<SessionMessage> {
+    if (options.correlation === "order") return this.requestInOrder(data, options);
     const id = randomUUID();
     return withDeadline("request", options, DEFAULT_REQUEST_TIMEOUT_MS, (signal) => {
       const reply = new Promise<SessionMessage>((resolve, reject) => {
@@ -123,21 +144,42 @@ export class SessionMux {
     });
   }
 
-  /** Answer every request with `handler`; a thrown error goes back as a reply-error. */
-  serve(handler: RequestHandler): void {
-    this.handler = handler;
+  private requestInOrder(data: Uint8Array | string, options: AbortOptions & { payloadType?: string }): Promise<SessionMessage> {
+    return withDeadline("request", options, DEFAULT_REQUEST_TIMEOUT_MS, (signal) => {
+      const reply = new Promise<SessionMessage>((resolve, reject) => {
+        const waiter = { resolve, reject };
+        this.inOrder.push(waiter);
+        // a request given up on keeps its place, so later replies still line up with theirs
+        signal.addEventListener("abort", () => (waiter.resolve = () => undefined), { once: true });
+      });
+      const sent = this.session.publish(bytes(data), options.payloadType === undefined ? {} : { payloadType: options.payloadType });
+      return sent.then(() => reply);
+    });
   }
 
-  private async answer(req: SessionMessage, id: string): Promise<void> {
+  /**
+   * Answer every request with `handler`, directly to its sender (in a group, the others do
+   * not see it); a thrown error goes back as a reply-error.
+   */
+  serve(handler: RequestHandler, options: ServeOptions = {}): void {
+    this.handler = handler;
+    this.servePlain = options.plain === true;
+  }
+
+  /** `id` undefined: a plain request, answered with a plain reply (or nothing, if the handler fails). */
+  private async answer(req: SessionMessage, id: string | undefined): Promise<void> {
     const h = this.handler;
+    const respond = (data: Uint8Array, metadata: Record<string, string>) =>
+      typeof req.reply === "function" ? req.reply(data, { metadata }) : this.session.publish(data, { metadata });
     let out: Promise<void>;
     try {
       if (h === undefined) throw new SlimError("SESSION", "no request handler on this session");
       const result = await h(req);
-      out = this.session.publish(bytes(result), { metadata: { [META_KIND]: "reply", [META_ID]: id } });
+      out = respond(bytes(result), id === undefined ? {} : { [META_KIND]: "reply", [META_ID]: id });
     } catch (err) {
+      if (id === undefined) return;
       const message = SlimError.from(err).message.slice(0, 1_000);
-      out = this.session.publish(new Uint8Array(0), { metadata: { [META_KIND]: "reply-error", [META_ID]: id, [META_ERROR]: message } });
+      out = respond(new Uint8Array(0), { [META_KIND]: "reply-error", [META_ID]: id, [META_ERROR]: message });
     }
     await out.catch(() => {});
   }

@@ -16,7 +16,9 @@ import { appPayloadOf, buildPublish, commandOf, randomMessageId, type PublishSpe
 import { ControlRequests, DEFAULT_CONTROL_INTERVAL_MS, DEFAULT_CONTROL_RETRIES } from "./control.js";
 import { DataReceiver } from "./receiver.js";
 import { DataSender, type OutboundData } from "./sender.js";
-import type { ReliableOptions, SessionMessage, SessionPublishOptions } from "./types.js";
+import { EventFeed } from "./events.js";
+import { ReceivedMessage, type Replier } from "./message.js";
+import type { ParticipantEvent, ReliableOptions, SessionMessage, SessionPublishOptions } from "./types.js";
 
 export const DEFAULT_MAX_PENDING_MESSAGES = 10_000;
 /** As upstream: a heartbeat every 10 s of silence; 3 missed ticks and the peer is offline. */
@@ -43,7 +45,7 @@ const key = (p: ProtoName | undefined): string => {
   return e === undefined ? "?" : `${e.component0}.${e.component1}.${e.component2}.${e.nameId?.id0}.${e.nameId?.id1}`;
 };
 
-export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposable {
+export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposable, Replier {
   readonly kind = "p2p" as const;
   readonly metadata: Record<string, string>;
   private peerName: Name;
@@ -59,6 +61,7 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
   private heartbeat: NodeJS.Timeout | undefined;
   private sentSinceTick = false;
   private missedTicks = 0;
+  private readonly feed = new EventFeed();
 
   constructor(
     private readonly host: SessionHost,
@@ -67,7 +70,7 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
     peer: Name,
     readonly reliable: ReliableOptions | undefined,
     metadata: Record<string, string>,
-    heartbeatIntervalMs: number = HEARTBEAT_INTERVAL_MS,
+    private readonly heartbeatIntervalMs: number = HEARTBEAT_INTERVAL_MS,
   ) {
     this.peerName = peer;
     this.heartbeat = setInterval(() => this.tick(), heartbeatIntervalMs);
@@ -88,7 +91,7 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
         send: (id, data, _to, asRtx, forwardTo) => this.sendData(id, data, asRtx, forwardTo),
         sendLost: (id, _to, forwardTo) =>
           this.emit({ type: SessionMessageType.RTX_REPLY, messageId: id, error: true, ...(forwardTo === undefined ? {} : { forwardTo }) }),
-        endpointsSilent: () => this.peerLost(new SlimError("SESSION", `participant disconnected: ${this.peerName.toString()}`)),
+        endpointsSilent: () => this.peerLost(new SlimError("SESSION", `participant disconnected: ${this.peerName.toString()}`), "did not acknowledge data"),
       },
       reliable,
       () => [key(protoNameOf(this.peerName))],
@@ -184,7 +187,8 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
   private tick(): void {
     if (this.state !== "open") return;
     if (++this.missedTicks >= MAX_MISSED_HEARTBEATS) {
-      return this.peerLost(new SlimError("SESSION", `participant disconnected: ${this.peerName.toString()} (no heartbeat)`));
+      const silentS = Math.round((MAX_MISSED_HEARTBEATS * this.heartbeatIntervalMs) / 1000);
+      return this.peerLost(new SlimError("SESSION", `participant disconnected: ${this.peerName.toString()} (no heartbeat)`), `no heartbeat for ${silentS} s`);
     }
     if (!this.sentSinceTick) {
       this.emit({ type: SessionMessageType.HEARTBEAT, messageId: randomMessageId(), command: { case: "heartbeat", value: { epoch: NO_EPOCH } } });
@@ -215,7 +219,7 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
         const source = fromProtoName(h.source) ?? this.peerName;
         const metadata: Record<string, string> = {};
         for (const [k, v] of msg.metadata) if (k !== "PUBLISH_TO") metadata[k] = v;
-        return this.receiver.onData(from, id, { source, payloadType: app.payloadType === "" ? "msg" : app.payloadType, metadata, payload: app.blob, messageId: id });
+        return this.receiver.onData(from, id, new ReceivedMessage(source, app.payloadType === "" ? "msg" : app.payloadType, metadata, app.blob, id, this));
       }
       case SessionMessageType.MSG_ACK:
         return this.sender.onAck(id, from);
@@ -235,10 +239,11 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
         return this.emit({ type: SessionMessageType.GROUP_ACK, messageId: id, command: { case: "groupAck", value: {} } });
       case SessionMessageType.GROUP_CLOSE:
         this.emit({ type: SessionMessageType.GROUP_ACK, messageId: id, command: { case: "groupAck", value: {} } });
+        if (this.state !== "closed") this.feed.emit("left", this.peerName, "closed the session");
         return this.finish(new SlimError("CLOSED", "session closed by the peer"));
       case SessionMessageType.LEAVE_REQUEST:
         this.emit({ type: SessionMessageType.LEAVE_REPLY, messageId: id, command: { case: "leaveReply", value: {} } });
-        return this.peerLost(new SlimError("SESSION", `participant disconnected: ${this.peerName.toString()}`));
+        return this.peerLost(new SlimError("SESSION", `participant disconnected: ${this.peerName.toString()}`), "left the session");
       case SessionMessageType.HEARTBEAT:
         return;
       default:
@@ -268,8 +273,28 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
     this.inbox.fail(err);
   }
 
-  private peerLost(err: SlimError): void {
+  private peerLost(err: SlimError, reason: string): void {
+    if (this.state === "closed") return;
+    this.feed.emit(reason === "left the session" ? "left" : "offline", this.peerName, reason);
     this.finish(err);
+  }
+
+  /** The peer leaving or going silent (the session ends right after). Iterate once. */
+  events(): AsyncIterable<ParticipantEvent> {
+    return this.feed.iterable();
+  }
+
+  /** Both sides, with whether the peer is reachable (false once the session ended). */
+  members(): Array<{ name: Name; online: boolean }> {
+    return [
+      { name: this.host.name, online: this.state !== "closed" },
+      { name: this.peerName, online: this.state === "open" || this.state === "closing" },
+    ];
+  }
+
+  /** In a point-to-point session a reply is a plain publish: the peer is the only one listening. */
+  replyTo(_to: Name, data: Uint8Array, options: SessionPublishOptions = {}): Promise<void> {
+    return this.publish(data, options);
   }
 
   // ---- app API ------------------------------------------------------------
@@ -339,6 +364,7 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
     this.control.failAll(err);
     this.sender.close(err);
     this.receiver.close();
+    this.feed.end();
     if (err.code === "CLOSED") this.inbox.end();
     else this.inbox.fail(err);
     this.host.forget(this.sessionId);

@@ -4,6 +4,7 @@
 // The data sender of one session: sequence ids, and in reliable mode a bounded
 // buffer, per-endpoint ack sets, timer resends and RTX replies.
 
+import { randomInt } from "node:crypto";
 import { SlimError } from "../errors.js";
 import { MAX_DATA_MESSAGE_ID } from "./build.js";
 
@@ -72,13 +73,31 @@ export class DataSender {
     return this.send(this.takeId(), data);
   }
 
+  /**
+   * Send one message to a single endpoint (upstream's publish_to, a direct reply): a random id
+   * above the data range, never reordered by the receiver, not kept for RTX requests; in
+   * reliable mode acked and resent like any other message, by that endpoint only.
+   */
+  async publishTo(data: OutboundData, to: string): Promise<void> {
+    const id = randomInt(MAX_DATA_MESSAGE_ID + 1, 0xffff_ffff);
+    if (this.reliable === undefined) {
+      this.io.send(id, data, to, false);
+      return;
+    }
+    while (this.inFlight.size >= MAX_IN_FLIGHT) await new Promise<void>((r) => this.roomWaiters.push(r));
+    return this.track(id, data, new Set([to]), to);
+  }
+
   private send(id: number, data: OutboundData): Promise<void> {
     this.remember(id, data);
-    const waiting = new Set(this.endpoints());
+    return this.track(id, data, new Set(this.endpoints()), undefined);
+  }
+
+  private track(id: number, data: OutboundData, waiting: Set<string>, to: string | undefined): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const f: InFlight = { data, waiting, sends: 1, timer: undefined, done: (err) => (err ? reject(err) : resolve()) };
       this.inFlight.set(id, f);
-      this.io.send(id, data, undefined, false);
+      this.io.send(id, data, to, false);
       if (waiting.size === 0) return this.finish(id, f);
       this.arm(id, f);
     });

@@ -39,7 +39,7 @@ export class SessionLayer implements GroupHost {
     logger: Logger = noopLogger,
     /** The link to the node this app dialed, if any: channel subscriptions and routes go there. */
     private readonly uplink?: number,
-    /** Heartbeat interval of p2p sessions (upstream: 10 s; both sides must agree). */
+    /** Heartbeat interval of sessions (upstream: 10 s; every side must agree). */
     readonly heartbeatIntervalMs?: number,
   ) {
     this.log = logger.child("session");
@@ -203,7 +203,7 @@ export class SessionLayer implements GroupHost {
     }
     const reliable = { intervalMs: join.timerSettings.timeout, maxRetries: join.timerSettings.maxRetries };
     const channels: GroupChannels = { data, control };
-    const session = new GroupSession(this, s.sessionId, "participant", moderator, channels, reliable, Object.fromEntries(msg.metadata));
+    const session = new GroupSession(this, s.sessionId, "participant", moderator, channels, reliable, Object.fromEntries(msg.metadata), this.heartbeatIntervalMs);
     this.add(session);
     const conn = p.header!.incomingConn === undefined ? undefined : Number(p.header!.incomingConn);
     this.route(moderator, conn);

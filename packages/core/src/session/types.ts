@@ -30,8 +30,25 @@ export interface SessionMessage {
   payloadType: string;
   metadata: Record<string, string>;
   payload: Uint8Array;
-  /** Per-sender sequence number (data messages). */
+  /** Per-sender sequence number (data messages); direct replies carry a random id above 2^31. */
   messageId: number;
+  /** The payload as UTF-8 text. */
+  text(): string;
+  /** Answer the sender only (see ReceivedMessage.reply). */
+  reply(data: Uint8Array | string, options?: SessionPublishOptions): Promise<void>;
+}
+
+/** A change in who is in a session and reachable. */
+export interface ParticipantEvent {
+  /**
+   * joined / left: the member list changed (invite, remove, leave).
+   * offline: the member went silent (missed heartbeats) or announced it (soft close).
+   * online: an offline member is back.
+   */
+  type: "joined" | "left" | "offline" | "online";
+  participant: Name;
+  /** Why, in words (e.g. "no heartbeat for 30 s"). */
+  reason?: string;
 }
 
 export type SessionKind = "p2p" | "group";

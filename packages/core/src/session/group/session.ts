@@ -8,21 +8,24 @@
 // the shared state, the data path and the inbound dispatch.
 
 import { SlimError } from "../../errors.js";
-import type { Name } from "../../names/name.js";
+import { ANY_ID, type Name } from "../../names/name.js";
 import { AsyncQueue } from "../../util/async-queue.js";
 import { withDeadline } from "../../util/abort.js";
 import { SessionMessageType, SessionType, type ProtoMessage, type ProtoPublish } from "../../wire/gen/dataplane.js";
 import { protoNameOf, fromProtoName, toProtoName } from "../../wire/names.js";
-import { appPayloadOf, buildPublish, MAX_DATA_MESSAGE_ID, randomMessageId, type PublishSpec } from "../build.js";
+import { appPayloadOf, buildPublish, MAX_DATA_MESSAGE_ID, type PublishSpec } from "../build.js";
 import { ControlRequests, DEFAULT_CONTROL_INTERVAL_MS, DEFAULT_CONTROL_RETRIES } from "../control.js";
 import type { SessionHost } from "../p2p.js";
 import { DataReceiver } from "../receiver.js";
 import { DataSender, type OutboundData } from "../sender.js";
-import type { ReliableOptions, SessionMessage, SessionPublishOptions } from "../types.js";
+import { EventFeed } from "../events.js";
+import { ReceivedMessage, type Replier } from "../message.js";
+import type { ParticipantEvent, ReliableOptions, SessionMessage, SessionPublishOptions } from "../types.js";
 import { MultiAcks } from "./acks.js";
 import type { GroupChannels } from "./channels.js";
 import * as moderator from "./moderator.js";
 import * as participant from "./participant.js";
+import * as presence from "./presence.js";
 import { memberKey, Roster } from "./roster.js";
 
 export const GROUP_FANOUT = 256;
@@ -45,7 +48,12 @@ export interface GroupHost extends SessionHost {
 
 export type GroupRole = "moderator" | "participant";
 
-export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposable {
+/** How a session closes: hard leaves (or, for the moderator, ends) the group; soft goes offline and may rejoin(). */
+export interface CloseOptions {
+  mode?: "hard" | "soft";
+}
+
+export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposable, Replier {
   readonly kind = "group" as const;
   readonly metadata: Record<string, string>;
   /** @internal */ readonly roster = new Roster();
@@ -57,12 +65,18 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
   /** @internal */ state: "joining" | "open" | "closing" | "closed";
   /** @internal the welcome is being processed (channel subscriptions) */ welcoming = false;
   /** @internal moderator operations run one at a time, as upstream */ tasks: Promise<unknown> = Promise.resolve();
+  /** @internal heartbeat ticks each tracked member has been silent */ readonly missed = new Map<string, number>();
+  /** @internal members marked offline (silent, or soft-closed) */ readonly offline = new Set<string>();
+  /** @internal we soft-closed: nothing goes out or comes in until rejoin() */ selfOffline = false;
+  /** @internal a soft close or rejoin is running */ statusChange = false;
+  /** @internal send a heartbeat at the next tick even if data went out */ forceHeartbeat = false;
+  /** @internal anything sent to the group since the last tick */ sentSinceTick = false;
+  /** @internal */ readonly feed = new EventFeed();
   private readonly inbox = new AsyncQueue<SessionMessage>(DEFAULT_MAX_PENDING_MESSAGES);
   private closeError: SlimError | undefined;
   private readonly closedPromise: Promise<void>;
   private resolveClosed!: () => void;
   private readonly heartbeat: NodeJS.Timeout;
-  private sentSinceTick = false;
   private readonly routed = new Set<string>();
   /** Data sources seen so far, members or not (yet): RTX requests and replies need their names. */
   private readonly seen = new Map<string, Name>();
@@ -77,6 +91,7 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
     readonly channels: GroupChannels,
     readonly reliable: ReliableOptions | undefined,
     metadata: Record<string, string>,
+    heartbeatIntervalMs: number = HEARTBEAT_INTERVAL_MS,
   ) {
     this.metadata = metadata;
     this.state = role === "moderator" ? "open" : "joining";
@@ -102,7 +117,7 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
         },
         // upstream marks silent members offline and stops expecting their acks
         endpointsSilent: (keys) => {
-          for (const k of keys) this.endpoints.delete(k);
+          for (const k of keys) presence.markOffline(this, k, "did not acknowledge data");
         },
       },
       reliable,
@@ -119,7 +134,7 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
       },
       reliable,
     );
-    this.heartbeat = setInterval(() => this.tick(), HEARTBEAT_INTERVAL_MS);
+    this.heartbeat = setInterval(() => presence.tick(this, heartbeatIntervalMs), heartbeatIntervalMs);
     this.heartbeat.unref();
   }
 
@@ -130,6 +145,17 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
   /** Every member's full name, ours included. */
   participants(): Name[] {
     return this.roster.names();
+  }
+
+  /** Every member with whether we can reach it (ours: false after a soft close). */
+  members(): Array<{ name: Name; online: boolean }> {
+    const self = memberKey(this.host.name);
+    return this.roster.keys().map((k) => ({ name: this.roster.byKey(k)!, online: k === self ? !this.selfOffline : !this.offline.has(k) }));
+  }
+
+  /** Members joining, leaving, going offline and coming back, as they happen. Iterate once. */
+  events(): AsyncIterable<ParticipantEvent> {
+    return this.feed.iterable();
   }
 
   /** The moderator (for a participant) or ourselves (for the moderator): who invited whom. */
@@ -184,18 +210,15 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
     );
   }
 
-  private tick(): void {
-    if (this.state !== "open") return;
-    if (!this.sentSinceTick) {
-      this.emit({ type: SessionMessageType.HEARTBEAT, messageId: randomMessageId(), command: { case: "heartbeat", value: { epoch: NO_MLS_EPOCH } } }, this.channels.control, GROUP_FANOUT);
-    }
-    this.sentSinceTick = false;
-  }
-
   /** @internal A member joined (or was listed): route to it and expect its data acks. */
   addMember(n: Name): void {
+    const isNew = !this.roster.has(n);
     this.roster.add(n);
     if (memberKey(n) === memberKey(this.host.name)) return;
+    if (isNew) {
+      presence.track(this, memberKey(n));
+      if (this.state === "open") this.feed.emit("joined", n);
+    }
     this.routeTo(n);
     if (this.reliable !== undefined) {
       this.endpoints.add(memberKey(n));
@@ -206,7 +229,9 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
   /** @internal A member left: nothing more is owed by it or to it. */
   dropMember(n: Name): void {
     const k = memberKey(n);
-    this.roster.delete(n);
+    if (this.roster.delete(n) && this.state === "open" && k !== memberKey(this.host.name)) this.feed.emit("left", n);
+    this.missed.delete(k);
+    this.offline.delete(k);
     this.endpoints.delete(k);
     this.sender.dropEndpoint(k);
     this.receiver.dropSource(k);
@@ -233,6 +258,9 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
     const source = fromProtoName(h.source);
     if (source === undefined) return;
     const from = memberKey(source);
+    presence.heard(this, from);
+    // soft-closed: only what answers our own state changes, and the group ending, get through
+    if (this.selfOffline && !PASS_WHILE_OFFLINE.has(type)) return;
     switch (type) {
       case SessionMessageType.MSG:
       case SessionMessageType.RTX_REPLY:
@@ -265,9 +293,15 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
         if (this.role === "participant") participant.onClose(this, id, source, h.incomingConn);
         return;
       case SessionMessageType.UPDATE_PARTICIPANT_STATE:
-        return this.reply(SessionMessageType.GROUP_ACK, id, source, h.incomingConn, { case: "groupAck", value: {} });
+        return presence.onStateUpdate(this, p, source);
+      case SessionMessageType.HEARTBEAT:
+        return presence.onHeartbeat(this, source);
+      case SessionMessageType.GROUP_NACK:
+        // (with MLS a NACK to our rejoin means a new epoch: REJOIN_REQUEST follows)
+        this.acks.ack(id, from);
+        return;
       default:
-        // HEARTBEAT, GROUP_NACK, REJOIN_*: nothing to do without MLS and offline tracking
+        // REJOIN_REQUEST / REJOIN_REPLY: MLS only
         return;
     }
   }
@@ -297,7 +331,7 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
     if (type === SessionMessageType.RTX_REPLY && h.error === true) return this.receiver.onLost(from, id);
     const metadata: Record<string, string> = {};
     for (const [k, v] of msg.metadata) metadata[k] = v;
-    const item: SessionMessage = { source, payloadType: app.payloadType === "" ? "msg" : app.payloadType, metadata, payload: app.blob, messageId: id };
+    const item = new ReceivedMessage(source, app.payloadType === "" ? "msg" : app.payloadType, metadata, app.blob, id, this);
     // publish_to messages carry ids above the data range and are never reordered
     if (id > MAX_DATA_MESSAGE_ID) return this.pushInbound(item);
     this.receiver.onData(from, id, item);
@@ -314,9 +348,8 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
    * acked it (or went silent); unreliable ones once it is handed to the datapath.
    */
   publish(data: Uint8Array, options: SessionPublishOptions = {}): Promise<void> {
-    if (this.state !== "open") {
-      return Promise.reject(this.closeError ?? new SlimError(this.state === "joining" ? "SESSION" : "CLOSED", `session is ${this.state}`));
-    }
+    const refused = this.refusal();
+    if (refused !== undefined) return Promise.reject(refused);
     const out: OutboundData = {
       payloadType: options.payloadType ?? "msg",
       blob: data,
@@ -344,6 +377,33 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
     });
   }
 
+  private refusal(): SlimError | undefined {
+    if (this.state !== "open") return this.closeError ?? new SlimError(this.state === "joining" ? "SESSION" : "CLOSED", `session is ${this.state}`);
+    if (this.selfOffline) return new SlimError("SESSION", "this member is offline (soft close): rejoin() first");
+    return undefined;
+  }
+
+  /**
+   * A direct message to one member (upstream's publish_to; what `msg.reply()` uses): only
+   * `to` gets it; in a reliable session it resolves once `to` acked it.
+   */
+  replyTo(to: Name, data: Uint8Array, options: SessionPublishOptions = {}): Promise<void> {
+    const refused = this.refusal();
+    if (refused !== undefined) return Promise.reject(refused);
+    // a full name must be a member; a name without an instance id means whichever member runs it
+    const member = this.roster.has(to) ? to : to.id === ANY_ID ? this.roster.findService(to) : undefined;
+    if (member === undefined) return Promise.reject(new SlimError("SESSION", `not a member of this group: ${to.toString()}`));
+    const out: OutboundData = {
+      payloadType: options.payloadType ?? "msg",
+      blob: data,
+      metadata: new Map([...Object.entries(options.metadata ?? {}), ["PUBLISH_TO", "TRUE"]]),
+    };
+    const key = memberKey(member);
+    const sent = new Promise<void>((resolve, reject) => this.host.runWhenWritable(() => void this.sender.publishTo(out, key).then(resolve, reject)));
+    if (this.reliable === undefined || (options.signal === undefined && options.timeoutMs === undefined)) return sent;
+    return withDeadline("reply", options, DEFAULT_PUBLISH_TIMEOUT_MS, () => sent);
+  }
+
   private flushParked(): void {
     for (const p of this.parked.splice(0)) this.sender.publish(p.data).then(p.resolve, p.reject);
   }
@@ -362,8 +422,13 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
     return moderator.remove(this, name);
   }
 
-  /** Moderator: GROUP_CLOSE to everyone. Participant: ask the moderator to leave. */
-  async close(): Promise<void> {
+  /**
+   * Hard (default): the moderator ends the group (GROUP_CLOSE to everyone), a participant
+   * leaves it. Soft: go offline but stay a member (the others stop expecting our acks and
+   * we receive nothing) until rejoin().
+   */
+  async close(options: CloseOptions = {}): Promise<void> {
+    if (options.mode === "soft") return presence.goOffline(this);
     if (this.state === "closed" || this.state === "closing") return this.closedPromise;
     const wasOpen = this.state === "open";
     this.state = "closing";
@@ -378,6 +443,11 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
     this.finish(new SlimError("CLOSED", "session closed"));
   }
 
+  /** Back online after a soft close; resolves once the other members acked (or the retries ran out). */
+  rejoin(): Promise<void> {
+    return presence.rejoin(this);
+  }
+
   /** @internal Local teardown, once; unsubscribes the channels in the background. */
   finish(err: SlimError): void {
     if (this.state === "closed") return;
@@ -390,6 +460,7 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
     this.sender.close(err);
     for (const p of this.parked.splice(0)) p.reject(err);
     this.receiver.close();
+    this.feed.end();
     if (err.code === "CLOSED") this.inbox.end();
     else this.inbox.fail(err);
     this.host.forget(this.sessionId);
@@ -407,3 +478,13 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
 }
 
 const sameName = (a: Name, b: Name): boolean => memberKey(a) === memberKey(b);
+
+/** What a soft-closed member still handles. */
+const PASS_WHILE_OFFLINE = new Set<number>([
+  SessionMessageType.GROUP_ACK,
+  SessionMessageType.GROUP_NACK,
+  SessionMessageType.REJOIN_REPLY,
+  SessionMessageType.GROUP_CLOSE,
+  SessionMessageType.LEAVE_REQUEST,
+  SessionMessageType.LEAVE_REPLY,
+]);

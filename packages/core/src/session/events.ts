@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright the slim-ts authors
+
+// Participant events of one session, as an async iterable. Nobody has to read
+// them: the feed keeps the latest EVENT_BACKLOG and drops older ones, so an
+// app that ignores events never slows its session down.
+
+import type { Name } from "../names/name.js";
+import { AsyncQueue } from "../util/async-queue.js";
+import type { ParticipantEvent } from "./types.js";
+
+export const EVENT_BACKLOG = 1_024;
+
+export class EventFeed {
+  private readonly queue = new AsyncQueue<ParticipantEvent>(EVENT_BACKLOG);
+  private iterated = false;
+
+  emit(type: ParticipantEvent["type"], participant: Name, reason?: string): void {
+    if (this.queue.closed) return;
+    const e: ParticipantEvent = reason === undefined ? { type, participant } : { type, participant, reason };
+    if (!this.queue.push(e)) {
+      this.queue.drain(1);
+      this.queue.push(e);
+    }
+  }
+
+  /** The events, in order; ends when the session ends. Iterate once. */
+  iterable(): AsyncIterable<ParticipantEvent> {
+    if (this.iterated) throw new Error("session events can be iterated once");
+    this.iterated = true;
+    return this.queue;
+  }
+
+  end(): void {
+    this.queue.end();
+  }
+}
