@@ -49,6 +49,12 @@ export type AppOptions = z.input<typeof AppOptionsSchema>;
 const SessionOptionsSchema = z.strictObject({
   reliable: z.strictObject({ intervalMs: z.int().positive(), maxRetries: z.int().nonnegative() }).optional(),
   metadata: z.record(z.string(), z.string()).optional(),
+  mls: z
+    .union([
+      z.boolean(),
+      z.strictObject({ ciphersuite: z.union([z.literal(1), z.literal(2)]).optional(), headerIntegrityPercent: z.int().min(0).max(100).optional() }),
+    ])
+    .optional(),
 });
 
 export class SlimApp implements AsyncDisposable {
@@ -128,7 +134,9 @@ export class SlimApp implements AsyncDisposable {
     const metadata = o.data.metadata ?? {};
     // like the official setRoute, done for the user: unknown names go to the node this app dialed
     if (this.link !== undefined) await this.layer.routeVia(peer.withoutId(), this.link.id);
-    const session = new P2PSession(this.layer, randomSessionId(), true, peer, o.data.reliable, metadata, this.layer.heartbeatIntervalMs);
+    const mlsOption = o.data.mls;
+    const mls = mlsOption === undefined || mlsOption === false ? undefined : this.layer.newMls(mlsOption === true ? {} : mlsOption);
+    const session = new P2PSession(this.layer, randomSessionId(), true, peer, o.data.reliable, metadata, this.layer.heartbeatIntervalMs, mls);
     this.layer.add(session);
     try {
       await withDeadline(

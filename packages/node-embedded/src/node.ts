@@ -4,13 +4,15 @@
 import { readFile } from "node:fs/promises";
 import type { Http2SecureServer, Http2Server } from "node:http2";
 import { SharedSecretVerifier, SlimError, createConnectionAuthChecker, loggerFromEnv, type Logger } from "@slim-ts/core";
-import { DialedLink, MessageProcessor, createH2Server, openChannelHandler, type DialOptions } from "@slim-ts/core/internal";
+import { DialedLink, MessageProcessor, createH2Server, openChannelHandler, type DialOptions, type ProcessorOptions } from "@slim-ts/core/internal";
 import { parseNodeConfig, type NodeConfig, type NodeConfigInput } from "./config.js";
 import { nodeStatus, type NodeStatus } from "./status.js";
 import { startStatusServer, type StatusServer } from "./status-server.js";
 
 export interface StartNodeOptions {
   logger?: Logger;
+  /** Test-only: sees every publish the node routes. */
+  tap?: ProcessorOptions["tap"];
 }
 
 export interface SlimNode extends AsyncDisposable {
@@ -71,6 +73,7 @@ export async function startNode(input: NodeConfigInput = {}, options: StartNodeO
     ...(config.nodeId === undefined ? {} : { nodeId: config.nodeId }),
     logger,
     maxSubscriptionsPerConnection: config.limits.maxSubscriptionsPerConnection,
+    ...(options.tap === undefined ? {} : { tap: options.tap }),
     ...(config.faults === undefined ? {} : { faults: { dropRatio: config.faults.dropRatio, ...(config.faults.seed === undefined ? {} : { seed: config.faults.seed }) } }),
   });
   const accept = openChannelHandler(processor, {

@@ -25,6 +25,8 @@ export interface ProcessorOptions {
   maxSubscriptionsPerConnection?: number;
   /** Test-only fault injection: drop this fraction of publishes arriving from other nodes. */
   faults?: { dropRatio: number; seed?: number };
+  /** Test-only: sees every publish this datapath routes (e.g. to assert a relay never sees plaintext). */
+  tap?: (msg: ProtoMessage, publish: ProtoPublish) => void;
 }
 
 export interface ProcessorStats {
@@ -57,6 +59,7 @@ export class MessageProcessor {
     this.log = options.logger?.child("datapath") ?? noopLogger;
     this.maxSubscriptionsPerConnection = options.maxSubscriptionsPerConnection ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION;
     this.subs = new SubscriptionHandler(this);
+    this.tap = options.tap;
     const f = options.faults;
     if (f !== undefined && f.dropRatio > 0) {
       let x = (f.seed ?? 1) >>> 0 || 1;
@@ -74,6 +77,7 @@ export class MessageProcessor {
   }
 
   private readonly injectDrop: (() => boolean) | undefined;
+  private readonly tap: ((msg: ProtoMessage, publish: ProtoPublish) => void) | undefined;
 
   // ---- connections -------------------------------------------------------
 
@@ -175,6 +179,7 @@ export class MessageProcessor {
 
   private onPublish(from: Connection, msg: ProtoMessage, p: ProtoPublish): void {
     const h = p.header!;
+    this.tap?.(msg, p);
     if (this.injectDrop !== undefined && from.kind !== "local" && this.injectDrop()) return this.drop(from, "fault_injected", msg);
     if (!this.enterHeader(from, h)) return this.drop(from, "ttl_expired", msg);
     if (h.forwardTo !== undefined) {

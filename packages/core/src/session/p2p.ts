@@ -12,11 +12,13 @@ import { AsyncQueue } from "../util/async-queue.js";
 import { withDeadline } from "../util/abort.js";
 import { SessionMessageType, SessionType, type ProtoMessage, type ProtoName, type ProtoPublish } from "../wire/gen/dataplane.js";
 import { protoNameOf, fromProtoName, toProtoName } from "../wire/names.js";
-import { appPayloadOf, buildPublish, commandOf, randomMessageId, type PublishSpec } from "./build.js";
+import { appPayloadOf, buildPublish, commandOf, publishOf, randomMessageId, type PublishSpec } from "./build.js";
 import { ControlRequests, DEFAULT_CONTROL_INTERVAL_MS, DEFAULT_CONTROL_RETRIES } from "./control.js";
 import { DataReceiver } from "./receiver.js";
 import { DataSender, type OutboundData } from "./sender.js";
 import { EventFeed } from "./events.js";
+import { MlsPipe } from "./mls-pipe.js";
+import type { SessionMls } from "./mls-session.js";
 import { ReceivedMessage, type Replier } from "./message.js";
 import type { ParticipantEvent, ReliableOptions, SessionMessage, SessionPublishOptions } from "./types.js";
 
@@ -30,7 +32,13 @@ const DEFAULT_PUBLISH_TIMEOUT_MS = 60_000;
 /** What a session needs from its app. */
 export interface SessionHost {
   readonly name: Name;
+  /** Stamp (identity token, header signature) and submit. */
   send(msg: ProtoMessage): void;
+  /** The two halves of send(), for MLS sessions that seal a stamped message before submitting it. */
+  stamp(msg: ProtoMessage): ProtoMessage;
+  submit(msg: ProtoMessage): void;
+  /** Verify the token and header signature of a command message (MLS sessions); false: drop it. */
+  verifyCommand(p: ProtoPublish): boolean;
   /** Route `name` (with id) towards the connection a message arrived on. */
   route(name: Name, viaConn: number | undefined): void;
   forget(sessionId: number): void;
@@ -58,10 +66,17 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
   private closeError: SlimError | undefined;
   private readonly closedPromise: Promise<void>;
   private resolveClosed!: () => void;
+  /** Resolves when the session is open (responder: its welcome processed). */
+  readonly opened: Promise<void>;
+  private resolveOpened!: () => void;
   private heartbeat: NodeJS.Timeout | undefined;
   private sentSinceTick = false;
   private missedTicks = 0;
   private readonly feed = new EventFeed();
+  /** MLS sessions: sealing out, opening in, both in order. */
+  private readonly pipe: MlsPipe | undefined;
+  /** Responder: the JOIN_REPLY we sent (a resent JOIN_REQUEST gets the same answer). */
+  private joinReply: ProtoMessage | undefined;
 
   constructor(
     private readonly host: SessionHost,
@@ -71,7 +86,10 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
     readonly reliable: ReliableOptions | undefined,
     metadata: Record<string, string>,
     private readonly heartbeatIntervalMs: number = HEARTBEAT_INTERVAL_MS,
+    /** The session's MLS state when MLS is on. */
+    readonly mls?: SessionMls,
   ) {
+    if (mls !== undefined) this.pipe = new MlsPipe(host, mls);
     this.peerName = peer;
     this.heartbeat = setInterval(() => this.tick(), heartbeatIntervalMs);
     this.heartbeat.unref();
@@ -86,6 +104,7 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
       () => host.holdInput(sessionId, false),
     );
     this.closedPromise = new Promise((r) => (this.resolveClosed = r));
+    this.opened = new Promise((r) => (this.resolveOpened = r));
     this.sender = new DataSender(
       {
         send: (id, data, _to, asRtx, forwardTo) => this.sendData(id, data, asRtx, forwardTo),
@@ -122,15 +141,15 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
 
   private emit(spec: Partial<PublishSpec> & { type: SessionMessageType; messageId: number }, to: Name = this.peerName): void {
     this.sentSinceTick = true;
-    this.host.send(
-      buildPublish({
-        source: protoNameOf(this.host.name),
-        destination: protoNameOf(to),
-        sessionType: SessionType.POINT_TO_POINT,
-        sessionId: this.sessionId,
-        ...spec,
-      }),
-    );
+    const msg = buildPublish({
+      source: protoNameOf(this.host.name),
+      destination: protoNameOf(to),
+      sessionType: SessionType.POINT_TO_POINT,
+      sessionId: this.sessionId,
+      ...spec,
+    });
+    if (this.pipe === undefined) this.host.send(msg);
+    else this.pipe.send(msg);
   }
 
   private sendData(id: number, data: OutboundData, asRtx: boolean, forwardTo?: bigint): void {
@@ -157,6 +176,8 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
     this.peerName = found;
     this.peerConn = rp?.header?.incomingConn === undefined ? undefined : Number(rp.header.incomingConn);
     this.host.route(found, this.peerConn);
+    // as upstream, the moderator's group exists from the first discovery reply on
+    await this.mls?.create();
 
     const joinId = randomMessageId();
     const joinReply = await this.control.request(joinId, "join", () =>
@@ -166,11 +187,21 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
         metadata,
         command: {
           case: "joinRequest",
-          value: this.reliable === undefined ? {} : { timerSettings: { timeout: this.reliable.intervalMs, maxRetries: this.reliable.maxRetries } },
+          value: {
+            ...(this.reliable === undefined ? {} : { timerSettings: { timeout: this.reliable.intervalMs, maxRetries: this.reliable.maxRetries } }),
+            ...(this.mls === undefined ? {} : { mlsSettings: { headerIntegrityValidationPercent: this.mls.headerIntegrityPercent } }),
+          },
         },
       }),
     );
-    void joinReply;
+    let welcomeMls: { commitId: number; mlsContent: Uint8Array } | undefined;
+    if (this.mls !== undefined) {
+      const jr = commandOf(publishOf(joinReply)!);
+      const kp = jr?.case === "joinReply" ? jr.value.keyPackage : undefined;
+      if (kp === undefined || kp.length === 0) throw new SlimError("MLS", `${this.peerName.toString()} joined without a key package: it does not do MLS`);
+      const added = await this.mls.add(key(protoNameOf(this.peerName)), kp);
+      welcomeMls = { commitId: added.commitId, mlsContent: added.welcome };
+    }
     const welcomeId = randomMessageId();
     const participants = [this.host.name, this.peerName].map((n) => ({
       name: toProtoName(n),
@@ -178,9 +209,14 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
       status: 0 as const,
     }));
     await this.control.request(welcomeId, "welcome", () =>
-      this.emit({ type: SessionMessageType.GROUP_WELCOME, messageId: welcomeId, command: { case: "groupWelcome", value: { participants } } }),
+      this.emit({
+        type: SessionMessageType.GROUP_WELCOME,
+        messageId: welcomeId,
+        command: { case: "groupWelcome", value: { participants, ...(welcomeMls === undefined ? {} : { mls: welcomeMls }) } },
+      }),
     );
     this.state = "open";
+    this.resolveOpened();
   }
 
   /** Heartbeat tick: count silence from the peer; speak up if we said nothing since the last tick. */
@@ -191,15 +227,32 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
       return this.peerLost(new SlimError("SESSION", `participant disconnected: ${this.peerName.toString()} (no heartbeat)`), `no heartbeat for ${silentS} s`);
     }
     if (!this.sentSinceTick) {
-      this.emit({ type: SessionMessageType.HEARTBEAT, messageId: randomMessageId(), command: { case: "heartbeat", value: { epoch: NO_EPOCH } } });
+      this.emit({ type: SessionMessageType.HEARTBEAT, messageId: randomMessageId(), command: { case: "heartbeat", value: { epoch: this.mls?.epoch ?? NO_EPOCH } } });
     }
     this.sentSinceTick = false;
   }
 
   // ---- inbound ------------------------------------------------------------
 
-  /** Every message of this session that reached the app. */
+  /** Every message of this session that reached the app (MLS sessions: opened and checked first, in order). */
   onMessage(msg: ProtoMessage, p: ProtoPublish): void {
+    if (this.pipe === undefined) return this.handle(msg, p);
+    this.pipe.receive(p, async () => {
+      const type = p.session!.sessionMessageType;
+      if (type === SessionMessageType.GROUP_WELCOME && this.state === "joining") await this.joinMls(p);
+      this.handle(msg, p);
+    });
+  }
+
+  /** Responder with MLS: enter the group with the initiator's Welcome. */
+  private async joinMls(p: ProtoPublish): Promise<void> {
+    const cmd = commandOf(p);
+    const m = cmd?.case === "groupWelcome" ? cmd.value.mls : undefined;
+    if (m === undefined) throw new SlimError("MLS", "welcome without MLS content in an MLS session");
+    await this.mls!.join(m.mlsContent, m.commitId);
+  }
+
+  private handle(msg: ProtoMessage, p: ProtoPublish): void {
     const h = p.header!;
     const s = p.session!;
     const id = s.messageId;
@@ -232,10 +285,14 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
         this.control.settle(id, msg);
         return;
       case SessionMessageType.JOIN_REQUEST:
-        // a resend of the request that created us: answer again
-        return this.replyJoin(id, h.incomingConn);
+        // a resend of the request that created us: the same answer again
+        if (this.joinReply !== undefined) this.pipe === undefined ? this.host.send(this.joinReply) : this.pipe.send(this.joinReply);
+        return;
       case SessionMessageType.GROUP_WELCOME:
-        this.state = "open";
+        if (this.state === "joining") {
+          this.state = "open";
+          this.resolveOpened();
+        }
         return this.emit({ type: SessionMessageType.GROUP_ACK, messageId: id, command: { case: "groupAck", value: {} } });
       case SessionMessageType.GROUP_CLOSE:
         this.emit({ type: SessionMessageType.GROUP_ACK, messageId: id, command: { case: "groupAck", value: {} } });
@@ -252,17 +309,28 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
     }
   }
 
-  /** Responder: answer the JOIN_REQUEST that created this session. */
-  replyJoin(messageId: number, incomingConn: bigint | undefined): void {
-    this.emit({
+  /** Responder: answer the JOIN_REQUEST that created this session (with a key package when MLS is on). */
+  async replyJoin(messageId: number, incomingConn: bigint | undefined): Promise<void> {
+    const keyPackage = this.mls === undefined ? undefined : await this.mls.keyPackage();
+    this.joinReply = buildPublish({
+      source: protoNameOf(this.host.name),
+      destination: protoNameOf(this.peerName),
+      sessionType: SessionType.POINT_TO_POINT,
+      sessionId: this.sessionId,
       type: SessionMessageType.JOIN_REPLY,
       messageId,
       ...(incomingConn === undefined ? {} : { forwardTo: incomingConn }),
       command: {
         case: "joinReply",
-        value: { participant: { name: toProtoName(this.host.name), settings: { sendsData: true, receivesData: true }, status: 0 } },
+        value: {
+          participant: { name: toProtoName(this.host.name), settings: { sendsData: true, receivesData: true }, status: 0 },
+          ...(keyPackage === undefined ? {} : { keyPackage }),
+        },
       },
     });
+    this.sentSinceTick = true;
+    if (this.pipe === undefined) this.host.send(this.joinReply);
+    else this.pipe.send(this.joinReply);
   }
 
   private pushInbound(m: SessionMessage): void {
@@ -365,6 +433,7 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
     this.sender.close(err);
     this.receiver.close();
     this.feed.end();
+    this.mls?.close();
     if (err.code === "CLOSED") this.inbox.end();
     else this.inbox.fail(err);
     this.host.forget(this.sessionId);

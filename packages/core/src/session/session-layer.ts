@@ -14,6 +14,9 @@ import type { Name } from "../names/name.js";
 import { AsyncQueue } from "../util/async-queue.js";
 import { SessionMessageType, SessionType, type ProtoJoinRequestPayload, type ProtoMessage, type ProtoPublish } from "../wire/gen/dataplane.js";
 import { fromProtoName, protoNameOf } from "../wire/names.js";
+import type { P256SigningKey } from "../auth/p256.js";
+import { mlsIdentityOf } from "../mls/credentials.js";
+import { SessionMls, type MlsOptions } from "./mls-session.js";
 import { buildPublish, commandOf, publishOf, stamp } from "./build.js";
 import type { GroupChannels } from "./group/channels.js";
 import { GroupSession, type GroupHost } from "./group/session.js";
@@ -99,6 +102,32 @@ export class SessionLayer implements GroupHost {
     this.endpoint.submit(stamp(msg, this.provider));
   }
 
+  stamp(msg: ProtoMessage): ProtoMessage {
+    return stamp(msg, this.provider);
+  }
+
+  submit(msg: ProtoMessage): void {
+    this.endpoint.submit(msg);
+  }
+
+  /** As upstream in MLS sessions: a command message needs a valid token and header signature. */
+  verifyCommand(p: ProtoPublish): boolean {
+    try {
+      verifyPublishIdentity(p, this.verifier, { requireHeaderSignature: true });
+      return true;
+    } catch (err) {
+      this.log.info("command message refused", { error: SlimError.from(err).message, type: p.session?.sessionMessageType });
+      return false;
+    }
+  }
+
+  /** MLS state for a new session; SlimError("MLS") when this app's identity cannot sign MLS leaves. */
+  newMls(options: MlsOptions = {}): SessionMls {
+    const p = this.provider as IdentityProvider & { signingKey?: P256SigningKey };
+    if (p.signingKey === undefined) throw new SlimError("MLS", "MLS needs an identity with a P-256 signing key (shared secret or JWT provider)");
+    return new SessionMls({ identity: mlsIdentityOf(p as IdentityProvider & { signingKey: P256SigningKey }), verifier: this.verifier }, options);
+  }
+
   route(name: Name, viaConn: number | undefined): void {
     if (viaConn === undefined) return;
     this.endpoint.route(name, viaConn).catch((err: unknown) => this.log.warn("route failed", { error: SlimError.from(err).message }));
@@ -137,7 +166,10 @@ export class SessionLayer implements GroupHost {
       existing.onMessage(msg, p);
       // group participants surface themselves once subscribed (accept())
       if (existing instanceof P2PSession && type === SessionMessageType.GROUP_WELCOME && this.awaitingWelcome.delete(sid)) {
-        if (!this.incoming.push(existing)) existing.finish(new SlimError("SESSION", "too many sessions waiting to be accepted"));
+        // surfaced once open (with MLS: once the welcome put us in the group)
+        void existing.opened.then(() => {
+          if (!this.incoming.push(existing)) existing.finish(new SlimError("SESSION", "too many sessions waiting to be accepted"));
+        });
       }
       return;
     }
@@ -180,12 +212,27 @@ export class SessionLayer implements GroupHost {
     const timers = cmd.value.timerSettings;
     const reliable = timers === undefined ? undefined : { intervalMs: timers.timeout, maxRetries: timers.maxRetries };
     const metadata = Object.fromEntries(msg.metadata);
-    const session = new P2PSession(this, s.sessionId, false, peer, reliable, metadata, this.heartbeatIntervalMs);
+    const ms = cmd.value.mlsSettings;
+    let mls: SessionMls | undefined;
+    if (ms !== undefined) {
+      // an MLS invitation must come from who it claims (upstream checks every command of an MLS session)
+      if (!this.verifyCommand(p)) return;
+      try {
+        mls = this.newMls({ headerIntegrityPercent: ms.headerIntegrityValidationPercent });
+      } catch (err) {
+        this.log.info("MLS session refused", { error: SlimError.from(err).message });
+        return;
+      }
+    }
+    const session = new P2PSession(this, s.sessionId, false, peer, reliable, metadata, this.heartbeatIntervalMs, mls);
     this.add(session);
     const conn = p.header!.incomingConn === undefined ? undefined : Number(p.header!.incomingConn);
     this.route(peer, conn);
     this.awaitingWelcome.add(s.sessionId);
-    session.replyJoin(s.messageId, p.header!.incomingConn);
+    session.replyJoin(s.messageId, p.header!.incomingConn).catch((err: unknown) => {
+      this.log.info("MLS: no key package for the join reply", { error: SlimError.from(err).message });
+      session.finish(SlimError.from(err, "MLS"));
+    });
   }
 
   /** An invitation to a group: as upstream, it needs timer settings and both channel names. */

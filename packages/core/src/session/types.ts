@@ -3,6 +3,7 @@
 
 import type { Name } from "../names/name.js";
 import type { AbortOptions } from "../util/abort.js";
+import type { MlsOptions } from "./mls-session.js";
 
 export interface ReliableOptions {
   /** Resend interval for unacknowledged messages (ms). */
@@ -16,6 +17,8 @@ export interface SessionOptions {
   reliable?: ReliableOptions;
   /** Session metadata, delivered to the peer with the invitation. */
   metadata?: Record<string, string>;
+  /** End-to-end encryption with MLS (RFC 9420), as the official apps do it: true, or tuned. */
+  mls?: boolean | MlsOptions;
 }
 
 export interface SessionPublishOptions extends AbortOptions {

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright the slim-ts authors
+
+/**
+ * Who we are in an MLS group, and who we let in.
+ *
+ * A SLIM member's MLS credential is a basic credential whose identity bytes are the UTF-8 identity
+ * token of the app, and whose leaf signature key is the app's identity key (the one named by the
+ * token's `pubkey` claim). The checks below are the official identity provider's: only basic
+ * credentials; the token must verify with the configured verifier (signature/MAC and validity
+ * window, at the time of the check); its `pubkey` claim must equal the leaf signature key. A member's
+ * identity is the token's subject as the official code uses it (shared secret: the token id
+ * `org/ns/app_XXXXXXXX`; JWT: `sub`), and an updated leaf must keep that identity.
+ */
+
+import { generateKeyPairSync } from "node:crypto";
+import type { AuthenticationService, Credential } from "ts-mls";
+import { decodeBase64UrlNoPad } from "../auth/encoding.js";
+import type { P256SigningKey } from "../auth/p256.js";
+import type { IdentityProvider, IdentityVerifier, VerifiedIdentity } from "../auth/types.js";
+import { SlimError } from "../errors.js";
+
+/** The key that signs our leaves and messages. */
+export interface MlsSigner {
+  /** As it appears in the leaf: P-256 uncompressed point (65 bytes) or Ed25519 key (32 bytes). */
+  readonly publicKey: Uint8Array;
+  /** P-256: the 32-byte private scalar; Ed25519: the 32-byte seed. Secret. */
+  exportPrivateKey(): Uint8Array;
+}
+
+/** What a member needs to enter a group: a token source and the key the tokens name. */
+export interface MlsIdentity {
+  /** A currently valid identity token whose `pubkey` claim is {@link signer}'s public key. */
+  token(): string;
+  readonly signer: MlsSigner;
+}
+
+/** The identity of a member, as the official `identity()` yields it. */
+export interface MemberIdentity {
+  /** Shared secret: the token id (`org/ns/app_XXXXXXXX`); JWT: `sub`. */
+  identity: string;
+  /** Shared secret: the token id without its random suffix; JWT: `sub`. */
+  subject: string;
+}
+
+/** MLS identity of an app whose identity key is P-256 (SharedSecretProvider, JwtProvider). */
+export function mlsIdentityOf(provider: IdentityProvider & { readonly signingKey: P256SigningKey }): MlsIdentity {
+  const key = provider.signingKey;
+  return {
+    token: () => provider.token(),
+    signer: { publicKey: key.publicKey, exportPrivateKey: () => key.exportPrivateScalar() },
+  };
+}
+
+/** An Ed25519 signer, for ciphersuite 1 (official builds with the `curve25519` feature). */
+export class Ed25519MlsSigner implements MlsSigner {
+  readonly publicKey: Uint8Array;
+  readonly #seed: Uint8Array;
+
+  private constructor(seed: Uint8Array, publicKey: Uint8Array) {
+    this.#seed = seed;
+    this.publicKey = publicKey;
+  }
+
+  static generate(): Ed25519MlsSigner {
+    const jwk = generateKeyPairSync("ed25519").privateKey.export({ format: "jwk" });
+    const seed = decodeBase64UrlNoPad(jwk.d ?? "");
+    const pub = decodeBase64UrlNoPad(jwk.x ?? "");
+    if (seed?.length !== 32 || pub?.length !== 32) throw new SlimError("INTERNAL", "Ed25519 key generation failed");
+    return new Ed25519MlsSigner(seed, pub);
+  }
+
+  exportPrivateKey(): Uint8Array {
+    return this.#seed.slice();
+  }
+
+  toJSON(): { type: string } {
+    return { type: "Ed25519MlsSigner" };
+  }
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+const CACHE_LIMIT = 4096;
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The identity token inside a credential; SlimError("MLS") for anything but a UTF-8 basic credential. */
+export function credentialToken(credential: Credential): string {
+  if (credential.credentialType !== "basic") {
+    throw new SlimError("MLS", `credential rejected: ${credential.credentialType} credentials are not supported (basic only)`);
+  }
+  try {
+    return utf8.decode(credential.identity);
+  } catch (err) {
+    throw new SlimError("MLS", "credential rejected: identity is not UTF-8", { cause: err });
+  }
+}
+
+export interface SlimAuthServiceOptions {
+  verifier: IdentityVerifier;
+  /** Clock for token validity checks, milliseconds (default Date.now). */
+  clock?: () => number;
+}
+
+/**
+ * The authentication service ts-mls consults for every leaf it admits (added key packages, commit
+ * leaves, each leaf of a tree received in a Welcome, the GroupInfo signer). It throws
+ * SlimError("MLS") with the reason instead of answering false, so callers see why. Identities of
+ * accepted credentials are remembered for member lookups, which therefore keep working once tokens
+ * have aged past their validity window.
+ */
+export class SlimAuthService implements AuthenticationService {
+  readonly #verifier: IdentityVerifier;
+  readonly #clock: () => number;
+  readonly #known = new Map<string, MemberIdentity>();
+
+  constructor(options: SlimAuthServiceOptions) {
+    this.#verifier = options.verifier;
+    this.#clock = options.clock ?? Date.now;
+  }
+
+  now(): number {
+    return this.#clock();
+  }
+
+  async validateCredential(credential: Credential, signaturePublicKey: Uint8Array): Promise<boolean> {
+    this.check(credential, signaturePublicKey);
+    return true;
+  }
+
+  /** Run the checks; returns the member identity or throws SlimError("MLS"). */
+  check(credential: Credential, signaturePublicKey: Uint8Array): MemberIdentity {
+    const token = credentialToken(credential);
+    let verified: VerifiedIdentity;
+    try {
+      verified = this.#verifier.verify(token, { nowMs: this.#clock() });
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new SlimError("MLS", `credential rejected: identity token does not verify (${reason})`, { cause: err });
+    }
+    if (!sameBytes(verified.publicKey, signaturePublicKey)) {
+      throw new SlimError("MLS", `credential rejected: public key mismatch for ${verified.tokenId} (the token's pubkey claim is not the leaf signature key)`);
+    }
+    const identity = { identity: verified.tokenId, subject: verified.subject };
+    this.remember(token, identity);
+    return identity;
+  }
+
+  /** Identity of a credential already in a tree: remembered, else verified now. */
+  identityOf(credential: Credential, signaturePublicKey: Uint8Array): MemberIdentity {
+    const known = credential.credentialType === "basic" ? this.#known.get(this.#tokenOrEmpty(credential)) : undefined;
+    return known ?? this.check(credential, signaturePublicKey);
+  }
+
+  /** Known identities, for persisting with the group state. */
+  entries(): [string, MemberIdentity][] {
+    return [...this.#known];
+  }
+
+  remember(token: string, identity: MemberIdentity): void {
+    this.#known.delete(token);
+    this.#known.set(token, identity);
+    if (this.#known.size > CACHE_LIMIT) {
+      const oldest = this.#known.keys().next();
+      if (oldest.done !== true) this.#known.delete(oldest.value);
+    }
+  }
+
+  #tokenOrEmpty(credential: Credential): string {
+    try {
+      return credentialToken(credential);
+    } catch {
+      return "";
+    }
+  }
+}

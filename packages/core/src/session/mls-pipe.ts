@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright the slim-ts authors
+
+// The two ordered lanes of an MLS session. Out: every message is stamped when
+// it is emitted, application data is then sealed (an async MLS operation), and
+// messages reach the datapath in emission order whatever they are. In: command
+// messages must carry a valid token and header signature; application data is
+// opened and its headers checked before anything else (acks included) sees it,
+// and every message waits for the ones before it, so a close or a commit never
+// overtakes the data sent ahead of it.
+
+import { SlimError } from "../errors.js";
+import { noopLogger, type Logger } from "../log.js";
+import { SessionMessageType, type ProtoMessage, type ProtoPublish } from "../wire/gen/dataplane.js";
+import { isCommandMessageType } from "../auth/header-signature.js";
+import { publishOf } from "./build.js";
+import type { SessionMls } from "./mls-session.js";
+import type { SessionHost } from "./p2p.js";
+
+/** MSG and non-error RTX_REPLY carry sealed application data; nothing else is encrypted. */
+export function isSealed(p: ProtoPublish): boolean {
+  const t = p.session?.sessionMessageType;
+  return (t === SessionMessageType.MSG || t === SessionMessageType.RTX_REPLY) && p.header?.error !== true && p.msg?.contentType.case === "appPayload";
+}
+
+export class MlsPipe {
+  private out: Promise<void> = Promise.resolve();
+  private in: Promise<void> = Promise.resolve();
+  /** Messages dropped on the way in, by reason (for status and tests). */
+  readonly dropped = { unverified: 0, undecryptable: 0 };
+
+  constructor(
+    private readonly host: SessionHost,
+    private readonly mls: SessionMls,
+    private readonly log: Logger = noopLogger,
+  ) {}
+
+  send(msg: ProtoMessage): void {
+    this.host.stamp(msg);
+    const p = publishOf(msg);
+    const seal = p !== undefined && isSealed(p);
+    this.out = this.out.then(async () => {
+      try {
+        if (seal) await this.mls.seal(p!);
+        this.host.submit(msg);
+      } catch (err) {
+        // not in the group (yet or any more): the reliable layer resends, or the caller was told
+        this.log.info("MLS: message not sent", { error: SlimError.from(err).message });
+      }
+    });
+  }
+
+  /** Check and open `p`, then run `then` (the session's own handling), after everything before it. */
+  receive(p: ProtoPublish, then: () => void | Promise<void>): void {
+    this.in = this.in.then(async () => {
+      const type = p.session?.sessionMessageType ?? 0;
+      if (isCommandMessageType(type) && !this.host.verifyCommand(p)) {
+        this.dropped.unverified++;
+        return;
+      }
+      if (isSealed(p)) {
+        try {
+          await this.mls.open(p);
+        } catch (err) {
+          this.dropped.undecryptable++;
+          this.log.info("MLS: message dropped", { error: SlimError.from(err).message, type });
+          return;
+        }
+      }
+      try {
+        await then();
+      } catch (err) {
+        this.log.info("MLS session message failed", { error: SlimError.from(err).message, type });
+      }
+    });
+  }
+
+  /** Resolves once everything emitted so far reached the datapath. */
+  flushed(): Promise<void> {
+    return this.out;
+  }
+}

@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright the slim-ts authors
+
+// MLS for one session, as the official session layer drives it: the moderator
+// (p2p initiator or group moderator) creates the group and numbers its commits
+// (commit_id counts from 1, once per add, remove or rejoin); a participant
+// answers a join with a fresh key package, enters with the Welcome and applies
+// the moderator's commits strictly in commit_id order (a duplicate is dropped,
+// a commit from the future waits for the ones before it). Application data is
+// sealed with the message's HeaderIntegrityAad as authenticated data; after
+// opening, the AAD is compared with one rebuilt from the received headers for
+// the configured share of messages.
+
+import { encodeHeaderAad } from "../auth/header-signature.js";
+import type { IdentityVerifier } from "../auth/types.js";
+import { SlimError } from "../errors.js";
+import { checkHeaderIntegrity, MlsGroup, shouldCheckHeaderIntegrity, type MlsCiphersuiteId, type MlsIdentity, type MlsMember, type PendingKeyPackage } from "../mls/index.js";
+import type { ProtoPublish } from "../wire/gen/dataplane.js";
+
+/** MLS as a session option: on with the defaults, or tuned. */
+export interface MlsOptions {
+  /** 2 (P-256, the official default) or 1 (X25519/Ed25519). */
+  ciphersuite?: MlsCiphersuiteId | undefined;
+  /** Share of received messages whose headers are checked against what the sender sealed (default 100). */
+  headerIntegrityPercent?: number | undefined;
+}
+
+export const DEFAULT_HEADER_INTEGRITY_PERCENT = 100;
+/** Commits from the future a participant holds while it waits for the ones before them. */
+const MAX_HELD_COMMITS = 64;
+
+export interface SessionMlsContext {
+  identity: MlsIdentity;
+  verifier: IdentityVerifier;
+}
+
+interface HeldCommit {
+  bytes: Uint8Array;
+  done: (err?: unknown) => void;
+}
+
+export class SessionMls {
+  private group: MlsGroup | undefined;
+  private pending: PendingKeyPackage | undefined;
+  /** Moderator: the last commit id handed out. Participant: the last one applied. */
+  private commitId = 0;
+  private readonly held = new Map<number, HeldCommit>();
+  /** Members by our roster key: the MLS identity to remove them by. */
+  private readonly identities = new Map<string, string>();
+  readonly headerIntegrityPercent: number;
+
+  constructor(
+    private readonly ctx: SessionMlsContext,
+    readonly options: MlsOptions = {},
+  ) {
+    this.headerIntegrityPercent = options.headerIntegrityPercent ?? DEFAULT_HEADER_INTEGRITY_PERCENT;
+  }
+
+  get ready(): boolean {
+    return this.group?.active === true;
+  }
+
+  /** The group epoch (heartbeats and state updates carry it), once in a group. */
+  get epoch(): bigint | undefined {
+    return this.group?.epoch;
+  }
+
+  private get groupOptions() {
+    return { verifier: this.ctx.verifier, ...(this.options.ciphersuite === undefined ? {} : { ciphersuite: this.options.ciphersuite }) };
+  }
+
+  private need(): MlsGroup {
+    if (this.group === undefined || !this.group.active) throw new SlimError("MLS", "not in an MLS group");
+    return this.group;
+  }
+
+  // ---- moderator -----------------------------------------------------------
+
+  async create(): Promise<void> {
+    if (this.group !== undefined) return;
+    this.group = await MlsGroup.create(undefined, this.ctx.identity, this.groupOptions);
+  }
+
+  /** Add the owner of `keyPackage` (one add per commit): the commit for the others, the Welcome for it. */
+  async add(memberKey: string, keyPackage: Uint8Array): Promise<{ commitId: number; commit: Uint8Array; welcome: Uint8Array; member: MlsMember }> {
+    const r = await this.need().add(keyPackage);
+    this.identities.set(memberKey, r.member.identity);
+    return { commitId: ++this.commitId, commit: r.commit, welcome: r.welcome, member: r.member };
+  }
+
+  async remove(memberKey: string): Promise<{ commitId: number; commit: Uint8Array } | undefined> {
+    const identity = this.identities.get(memberKey);
+    if (identity === undefined) return undefined;
+    const r = await this.need().remove(identity);
+    this.identities.delete(memberKey);
+    return { commitId: ++this.commitId, commit: r.commit };
+  }
+
+  /** Rejoin: remove and re-add the member in one commit, from its fresh key package. */
+  async rejoin(memberKey: string, keyPackage: Uint8Array): Promise<{ commitId: number; commit: Uint8Array; welcome: Uint8Array }> {
+    const identity = this.identities.get(memberKey);
+    if (identity === undefined) throw new SlimError("MLS", "rejoin from a member we never added");
+    const r = await this.need().rejoin(identity, keyPackage);
+    this.identities.set(memberKey, r.member.identity);
+    return { commitId: ++this.commitId, commit: r.commit, welcome: r.welcome };
+  }
+
+  /** A path update (new keys for everyone): only for groups of our own apps, upstream cannot process it. */
+  async rotate(): Promise<{ commitId: number; commit: Uint8Array }> {
+    const r = await this.need().rotate();
+    return { commitId: ++this.commitId, commit: r.commit };
+  }
+
+  // ---- participant ---------------------------------------------------------
+
+  /** A fresh key package for a JoinReply or RejoinRequest; its private part waits for the Welcome. */
+  async keyPackage(): Promise<Uint8Array> {
+    this.pending = await MlsGroup.createKeyPackage(this.ctx.identity, this.options.ciphersuite === undefined ? {} : { ciphersuite: this.options.ciphersuite });
+    return this.pending.bytes;
+  }
+
+  /** Enter the group with a Welcome (a second one is ignored, as upstream, unless rejoining). */
+  async join(welcome: Uint8Array, commitId: number, rejoining = false): Promise<void> {
+    if (this.ready && !rejoining) return;
+    const pending = this.pending;
+    if (pending === undefined) throw new SlimError("MLS", "welcome without a key package of ours");
+    this.group = await MlsGroup.join(welcome, pending, this.groupOptions);
+    this.pending = undefined;
+    this.commitId = commitId;
+    for (const id of [...this.held.keys()]) if (id <= commitId) this.held.get(id)!.done(), this.held.delete(id);
+  }
+
+  /**
+   * Apply the moderator's commit `commitId` in order. Resolves "duplicate" for one already
+   * applied; waits (bounded) for earlier ones; rejects what the moderator did not sign.
+   */
+  applyCommit(commitId: number, bytes: Uint8Array, moderator?: string): Promise<"applied" | "duplicate"> {
+    if (commitId <= this.commitId) return Promise.resolve("duplicate");
+    if (commitId !== this.commitId + 1 || !this.ready) {
+      if (this.held.size >= MAX_HELD_COMMITS) return Promise.reject(new SlimError("MLS", "too many commits out of order"));
+      return new Promise((resolve, reject) => {
+        this.held.get(commitId)?.done(new SlimError("MLS", "commit superseded by a resend"));
+        this.held.set(commitId, { bytes, done: (err) => (err === undefined ? resolve("applied") : reject(err)) });
+      });
+    }
+    return this.applyNow(commitId, bytes, moderator).then(() => "applied" as const);
+  }
+
+  private async applyNow(commitId: number, bytes: Uint8Array, moderator: string | undefined): Promise<void> {
+    await this.need().processCommit(bytes, moderator === undefined ? {} : { expectedSender: moderator });
+    this.commitId = commitId;
+    const next = this.held.get(commitId + 1);
+    if (next !== undefined) {
+      this.held.delete(commitId + 1);
+      this.applyNow(commitId + 1, next.bytes, moderator).then(() => next.done(), next.done);
+    }
+  }
+
+  /** The MLS identity of the member that created the group we joined (leaf 0: the moderator). */
+  moderatorIdentity(): string | undefined {
+    return this.group?.member(0)?.identity;
+  }
+
+  // ---- data ----------------------------------------------------------------
+
+  /** Seal an outgoing MSG / RTX_REPLY in place: its blob becomes an MLS PrivateMessage. */
+  async seal(p: ProtoPublish): Promise<void> {
+    const c = p.msg?.contentType;
+    if (c?.case !== "appPayload") return;
+    c.value.blob = await this.need().encrypt(c.value.blob, encodeHeaderAad(p));
+  }
+
+  /** Open a received MSG / RTX_REPLY in place; throws SlimError("MLS") on anything wrong. */
+  async open(p: ProtoPublish): Promise<MlsMember> {
+    const c = p.msg?.contentType;
+    if (c?.case !== "appPayload") throw new SlimError("MLS", "encrypted message without an application payload");
+    const d = await this.need().decrypt(c.value.blob);
+    if (shouldCheckHeaderIntegrity(this.headerIntegrityPercent)) checkHeaderIntegrity(encodeHeaderAad(p), d.aad);
+    c.value.blob = d.plaintext;
+    return d.sender;
+  }
+
+  /** Drop everything (the session ended). */
+  close(): void {
+    for (const h of this.held.values()) h.done(new SlimError("CLOSED", "session closed"));
+    this.held.clear();
+  }
+}
