@@ -112,7 +112,10 @@ export class SlimApp implements AsyncDisposable {
       // members always get timer settings (official participants refuse a group invitation without
       // them) and then ack and retransmit, so the moderator does too, with the same defaults
       const reliable = o.data.reliable ?? { intervalMs: DEFAULT_CONTROL_INTERVAL_MS, maxRetries: DEFAULT_CONTROL_RETRIES };
-      const group = new GroupSession(this.layer, randomSessionId(), "moderator", this.name, channels, reliable, o.data.metadata ?? {}, this.layer.heartbeatIntervalMs);
+      const mlsOption = o.data.mls;
+      const mls = mlsOption === undefined || mlsOption === false ? undefined : this.layer.newMls(mlsOption === true ? {} : mlsOption);
+      await mls?.create();
+      const group = new GroupSession(this.layer, randomSessionId(), "moderator", this.name, channels, reliable, o.data.metadata ?? {}, this.layer.heartbeatIntervalMs, mls);
       this.layer.add(group);
       try {
         await withDeadline(

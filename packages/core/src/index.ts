@@ -36,3 +36,4 @@ export type { IdentityProvider, IdentityVerifier, VerifiedIdentity, VerifiedToke
 export { SessionMux, type Correlation, type ServeOptions } from "./patterns/mux.js";
 export type { IncomingStream, MuxableSession, RequestHandler } from "./patterns/mux.js";
 export * from "./voting/index.js";
+export * from "./agents/index.js";

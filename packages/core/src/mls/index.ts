@@ -25,5 +25,5 @@ export {
   MLS_CIPHERSUITES,
 } from "./profile.js";
 export type { MlsCiphersuiteId, MlsCryptoBackend } from "./profile.js";
-export { nodeCryptoProvider } from "./node-crypto.js";
+export { nodeCryptoProvider, nodeCryptoProviderThreaded } from "./node-crypto.js";
 export { checkHeaderIntegrity, shouldCheckHeaderIntegrity } from "./header-integrity.js";

@@ -6,18 +6,19 @@
  *
  * The stock provider verifies P-256 signatures in pure JavaScript (about 2.7 ms each), re-imports the
  * Ed25519 key into WebCrypto on every signature and imports a fresh WebCrypto key for every HMAC and
- * AES-GCM call. Here those become synchronous node:crypto calls on cached KeyObjects:
- * - signatures: ECDSA P-256 (SHA-256, DER, high-S accepted) and Ed25519;
+ * AES-GCM call. Here those become node:crypto calls on cached KeyObjects:
+ * - signatures: ECDSA P-256 (SHA-256, DER, high-S accepted) and Ed25519, on the calling thread
+ *   ({@link nodeCryptoProvider}) or on libuv's thread pool ({@link nodeCryptoProviderThreaded});
  * - hash, HMAC and HKDF (extract and expand) for SHA-256/384/512;
  * - the AEAD used for MLS framing (sender data, message content, Welcome GroupInfo) for AES-GCM.
- * HPKE (commits and Welcomes) stays with the stock @hpke/core implementation. Every output is
- * byte-for-byte what the stock provider produces, so both providers interoperate.
+ * HPKE (commits and Welcomes) stays with the stock @hpke/core implementation. Hashes, MACs, HKDF and
+ * AEAD outputs are byte-for-byte the stock provider's; signatures use the same encodings (ECDSA is
+ * randomised), so members on either provider share groups.
  */
 
 import { createCipheriv, createDecipheriv, createHash, createHmac, createPrivateKey, generateKeyPairSync, type KeyObject, randomFillSync, sign, timingSafeEqual, verify } from "node:crypto";
-import { encodeBase64UrlNoPad } from "../auth/encoding.js";
 import { type Ciphersuite, type CiphersuiteImpl, type CryptoProvider, defaultCryptoProvider, type Hash, type Kdf, type Signature } from "ts-mls";
-import { decodeBase64UrlNoPad } from "../auth/encoding.js";
+import { decodeBase64UrlNoPad, encodeBase64UrlNoPad } from "../auth/encoding.js";
 import { ed25519PublicKeyFromRaw, P256SigningKey, p256PublicKeyFromSec1 } from "../auth/p256.js";
 
 const NODE_DIGEST = { "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512" } as const;
@@ -58,7 +59,9 @@ const ed25519Verifier = keyCache((raw) => ed25519PublicKeyFromRaw(raw));
 
 const p256PrivateKey = keyCache((scalar): KeyObject => {
   const pub = P256SigningKey.fromPrivateScalar(scalar).publicKey;
-  const jwk = { kty: "EC", crv: "P-256", d: encodeBase64UrlNoPad(scalar), x: encodeBase64UrlNoPad(pub.subarray(1, 33)), y: encodeBase64UrlNoPad(pub.subarray(33)) };
+  const d = new Uint8Array(32);
+  d.set(scalar, 32 - scalar.length);
+  const jwk = { kty: "EC", crv: "P-256", d: encodeBase64UrlNoPad(d), x: encodeBase64UrlNoPad(pub.subarray(1, 33)), y: encodeBase64UrlNoPad(pub.subarray(33)) };
   return createPrivateKey({ key: jwk, format: "jwk" });
 });
 

@@ -203,7 +203,9 @@ export class SessionMux {
     try {
       for await (const chunk of source) {
         const n = seq;
-        outstanding.push(this.session.publish(bytes(chunk), { payloadType: options.payloadType ?? "stream", metadata: meta("chunk") }));
+        const sent = this.session.publish(bytes(chunk), { payloadType: options.payloadType ?? "stream", metadata: meta("chunk") });
+        sent.catch(() => undefined); // a failure surfaces through settle()/the window, never as an unhandled rejection
+        outstanding.push(sent);
         // a sliding window: wait for the oldest chunk only, so the pipe never drains
         if (outstanding.length >= STREAM_WINDOW) await outstanding.shift();
         // A source that never waits (a buffered answer) would otherwise keep the socket

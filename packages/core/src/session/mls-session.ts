@@ -5,8 +5,7 @@
 // (p2p initiator or group moderator) creates the group and numbers its commits
 // (commit_id counts from 1, once per add, remove or rejoin); a participant
 // answers a join with a fresh key package, enters with the Welcome and applies
-// the moderator's commits strictly in commit_id order (a duplicate is dropped,
-// a commit from the future waits for the ones before it). Application data is
+// the moderator's commits strictly in commit_id order. Application data is
 // sealed with the message's HeaderIntegrityAad as authenticated data; after
 // opening, the AAD is compared with one rebuilt from the received headers for
 // the configured share of messages.
@@ -26,25 +25,18 @@ export interface MlsOptions {
 }
 
 export const DEFAULT_HEADER_INTEGRITY_PERCENT = 100;
-/** Commits from the future a participant holds while it waits for the ones before them. */
-const MAX_HELD_COMMITS = 64;
 
 export interface SessionMlsContext {
   identity: MlsIdentity;
   verifier: IdentityVerifier;
 }
 
-interface HeldCommit {
-  bytes: Uint8Array;
-  done: (err?: unknown) => void;
-}
 
 export class SessionMls {
   private group: MlsGroup | undefined;
   private pending: PendingKeyPackage | undefined;
   /** Moderator: the last commit id handed out. Participant: the last one applied. */
   private commitId = 0;
-  private readonly held = new Map<number, HeldCommit>();
   /** Members by our roster key: the MLS identity to remove them by. */
   private readonly identities = new Map<string, string>();
   readonly headerIntegrityPercent: number;
@@ -127,34 +119,25 @@ export class SessionMls {
     this.group = await MlsGroup.join(welcome, pending, this.groupOptions);
     this.pending = undefined;
     this.commitId = commitId;
-    for (const id of [...this.held.keys()]) if (id <= commitId) this.held.get(id)!.done(), this.held.delete(id);
   }
 
   /**
-   * Apply the moderator's commit `commitId` in order. Resolves "duplicate" for one already
-   * applied; waits (bounded) for earlier ones; rejects what the moderator did not sign.
+   * Apply the moderator's commit `commitId`: "duplicate" for one already applied (ack it again),
+   * "future" when an earlier one is missing (not applied, not acked: upstream sends commits one at
+   * a time and waits for every ack, so a gap means we missed one for good and must rejoin).
+   * Rejects a commit the moderator did not sign, or one that does not apply.
    */
-  applyCommit(commitId: number, bytes: Uint8Array, moderator?: string): Promise<"applied" | "duplicate"> {
-    if (commitId <= this.commitId) return Promise.resolve("duplicate");
-    if (commitId !== this.commitId + 1 || !this.ready) {
-      if (this.held.size >= MAX_HELD_COMMITS) return Promise.reject(new SlimError("MLS", "too many commits out of order"));
-      return new Promise((resolve, reject) => {
-        this.held.get(commitId)?.done(new SlimError("MLS", "commit superseded by a resend"));
-        this.held.set(commitId, { bytes, done: (err) => (err === undefined ? resolve("applied") : reject(err)) });
-      });
-    }
-    return this.applyNow(commitId, bytes, moderator).then(() => "applied" as const);
+  async applyCommit(commitId: number, bytes: Uint8Array, moderator?: string): Promise<"applied" | "duplicate" | "future"> {
+    if (commitId <= this.commitId) return "duplicate";
+    if (commitId !== this.commitId + 1) return "future";
+    const r = await this.need().processCommit(bytes, moderator === undefined ? {} : { expectedSender: moderator });
+    this.commitId = commitId;
+    this.removedSelf = r.removedSelf;
+    return "applied";
   }
 
-  private async applyNow(commitId: number, bytes: Uint8Array, moderator: string | undefined): Promise<void> {
-    await this.need().processCommit(bytes, moderator === undefined ? {} : { expectedSender: moderator });
-    this.commitId = commitId;
-    const next = this.held.get(commitId + 1);
-    if (next !== undefined) {
-      this.held.delete(commitId + 1);
-      this.applyNow(commitId + 1, next.bytes, moderator).then(() => next.done(), next.done);
-    }
-  }
+  /** The last commit removed us. */
+  removedSelf = false;
 
   /** The MLS identity of the member that created the group we joined (leaf 0: the moderator). */
   moderatorIdentity(): string | undefined {
@@ -180,9 +163,8 @@ export class SessionMls {
     return d.sender;
   }
 
-  /** Drop everything (the session ended). */
+  /** The session ended: nothing to release beyond what the garbage collector takes. */
   close(): void {
-    for (const h of this.held.values()) h.done(new SlimError("CLOSED", "session closed"));
-    this.held.clear();
+    this.pending = undefined;
   }
 }

@@ -7,6 +7,7 @@
 // LEAVE_REQUEST (responder).
 
 import { SlimError } from "../errors.js";
+import type { Logger } from "../log.js";
 import { ANY_ID, Name } from "../names/name.js";
 import { AsyncQueue } from "../util/async-queue.js";
 import { withDeadline } from "../util/abort.js";
@@ -39,6 +40,7 @@ export interface SessionHost {
   submit(msg: ProtoMessage): void;
   /** Verify the token and header signature of a command message (MLS sessions); false: drop it. */
   verifyCommand(p: ProtoPublish): boolean;
+  readonly log?: Logger;
   /** Route `name` (with id) towards the connection a message arrived on. */
   route(name: Name, viaConn: number | undefined): void;
   forget(sessionId: number): void;
@@ -89,7 +91,7 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
     /** The session's MLS state when MLS is on. */
     readonly mls?: SessionMls,
   ) {
-    if (mls !== undefined) this.pipe = new MlsPipe(host, mls);
+    if (mls !== undefined) this.pipe = new MlsPipe(host, mls, host.log);
     this.peerName = peer;
     this.heartbeat = setInterval(() => this.tick(), heartbeatIntervalMs);
     this.heartbeat.unref();

@@ -32,7 +32,7 @@ export class SessionLayer implements GroupHost {
   /** Accepted sessions of both kinds, in arrival order. */
   readonly incoming = new AsyncQueue<AnySession>(MAX_PENDING_SESSIONS);
   private readonly awaitingWelcome = new Set<number>();
-  private readonly log: Logger;
+  readonly log: Logger;
   private readonly pumping: Promise<void>;
 
   constructor(
@@ -244,13 +244,19 @@ export class SessionLayer implements GroupHost {
       this.log.info("group join request without timer settings or channel names dropped", { sessionId: s.sessionId });
       return;
     }
+    let mls: SessionMls | undefined;
     if (join.mlsSettings !== undefined) {
-      this.log.info("MLS group sessions are not supported; join request dropped", { sessionId: s.sessionId });
-      return;
+      if (!this.verifyCommand(p)) return;
+      try {
+        mls = this.newMls({ headerIntegrityPercent: join.mlsSettings.headerIntegrityValidationPercent });
+      } catch (err) {
+        this.log.info("MLS session refused", { error: SlimError.from(err).message });
+        return;
+      }
     }
     const reliable = { intervalMs: join.timerSettings.timeout, maxRetries: join.timerSettings.maxRetries };
     const channels: GroupChannels = { data, control };
-    const session = new GroupSession(this, s.sessionId, "participant", moderator, channels, reliable, Object.fromEntries(msg.metadata), this.heartbeatIntervalMs);
+    const session = new GroupSession(this, s.sessionId, "participant", moderator, channels, reliable, Object.fromEntries(msg.metadata), this.heartbeatIntervalMs, mls);
     this.add(session);
     const conn = p.header!.incomingConn === undefined ? undefined : Number(p.header!.incomingConn);
     this.route(moderator, conn);

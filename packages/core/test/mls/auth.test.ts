@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright the slim-ts authors
 
-import { createCommit, decodeGroupState, emptyPskIndex, encodeMlsMessage } from "ts-mls";
+import { createCommit, emptyPskIndex, encodeMlsMessage } from "ts-mls";
 import { describe, expect, it } from "vitest";
 import { P256SigningKey } from "../../src/auth/p256.js";
 import { SharedSecretProvider, SharedSecretVerifier } from "../../src/auth/shared-secret.js";
+import { signApplication, sealApplication } from "../../src/mls/app-messages.js";
 import { Ed25519MlsSigner, mlsIdentityOf, SlimAuthService } from "../../src/mls/credentials.js";
 import { MlsGroup } from "../../src/mls/group.js";
-import { loadCiphersuite, slimClientConfig, slimCommitOptions } from "../../src/mls/profile.js";
-import { openState } from "../../src/mls/state-file.js";
-import { expectSlimError, groupOptions, mintToken, OTHER_SECRET, SECRET, testMember } from "./helpers.js";
+import { loadCiphersuite, slimCommitOptions } from "../../src/mls/profile.js";
+import { encodeMls } from "../../src/mls/wire.js";
+import { expectSlimError, groupOptions, mintToken, OTHER_SECRET, rawState, SECRET, str, testMember, text } from "./helpers.js";
 
 async function moderator() {
   const a = testMember("alice");
@@ -90,23 +91,42 @@ describe("authentication of members", () => {
     const [bob, carol] = groups as [MlsGroup, MlsGroup];
     // bob, who holds the shared secret, mints a valid token for another identity bound to his own key
     const forged = mintToken("org/ns/mallory_x", b.identity.signer.publicKey);
-    const sealed = await bob.exportState("pw");
-    const payload = await openState(sealed, "pw");
-    const metaLength = new DataView(payload.buffer, payload.byteOffset).getUint32(3);
-    const [state] = decodeGroupState(payload, 7 + metaLength) ?? [];
-    if (state === undefined) throw new Error("cannot decode exported state");
+    const state = await rawState(bob);
     const own = state.privatePath.leafIndex * 2;
     const node = state.ratchetTree[own];
     if (node?.nodeType !== "leaf") throw new Error("no own leaf");
     const tree = state.ratchetTree.slice();
     tree[own] = { nodeType: "leaf", leaf: { ...node.leaf, credential: { credentialType: "basic", identity: new TextEncoder().encode(forged) } } };
     const cs = await loadCiphersuite(2);
-    const auth = new SlimAuthService({ verifier: new SharedSecretVerifier(SECRET) });
-    const { commit } = await createCommit({ state: { ...state, ratchetTree: tree, clientConfig: slimClientConfig(auth) }, cipherSuite: cs, pskIndex: emptyPskIndex }, slimCommitOptions({}));
+    const { commit } = await createCommit({ state: { ...state, ratchetTree: tree }, cipherSuite: cs, pskIndex: emptyPskIndex }, slimCommitOptions({}));
     await expectSlimError(carol.processCommit(encodeMlsMessage(commit)), /may not replace its credential/);
     expect(carol.epoch).toBe(alice.epoch);
     // the honest version of the same commit goes through
     const honest = await bob.rotate();
     expect((await carol.processCommit(honest.commit)).sender.identity).toBe(b.id);
+  });
+
+  it("a member cannot send in another member's name", async () => {
+    const opts = groupOptions();
+    const [a, b, c] = [testMember("alice"), testMember("bob"), testMember("carol")];
+    const alice = await MlsGroup.create(undefined, a.identity, opts);
+    const groups: MlsGroup[] = [];
+    for (const m of [b, c]) {
+      const kp = await MlsGroup.createKeyPackage(m.identity);
+      const res = await alice.add(kp.bytes);
+      for (const g of groups) await g.processCommit(res.commit);
+      groups.push(await MlsGroup.join(res.welcome, kp, opts));
+    }
+    const [bob, carol] = groups as [MlsGroup, MlsGroup];
+    // bob holds every member's ratchet of the epoch; he seals as leaf 0 (alice) but can only sign with his own key
+    const state = await rawState(bob);
+    const cs = await loadCiphersuite(2);
+    const asAlice = { ...state, privatePath: { ...state.privatePath, leafIndex: 0 } };
+    const signed = await signApplication(asAlice, text("I am alice"), text("h"), cs);
+    const forged = encodeMls((await sealApplication(asAlice, signed, cs)).message);
+    await expectSlimError(carol.decrypt(forged), /signature does not verify/);
+    // a genuine message still gets through (alice's next generation)
+    await alice.encrypt(text("burnt generation"), text("h"));
+    expect(str((await carol.decrypt(await alice.encrypt(text("really alice"), text("h")))).plaintext)).toBe("really alice");
   });
 });

@@ -33,7 +33,7 @@ async function time<T>(samples: number[], op: () => Promise<T>): Promise<T> {
 
 async function groupOps(crypto: MlsCryptoBackend): Promise<{ out: Record<string, number>; alice: MlsGroup; bob: MlsGroup }> {
   const opts = groupOptions(cs, { crypto });
-  const [kpT, addT, joinT, procT, rotT, rotProcT]: number[][] = [[], [], [], [], [], []];
+  const [kpT, addT, joinT, procT, rotT, rotProcT] = [[], [], [], [], [], []] as number[][] as [number[], number[], number[], number[], number[], number[]];
   const alice = await MlsGroup.create(undefined, testMember("alice", cs).identity, opts);
   const members: MlsGroup[] = [];
   for (let i = 0; i < 8; i++) {

@@ -106,8 +106,9 @@ describe("group rules", () => {
     await expectSlimError(stale.decrypt(fresh), /future epoch/);
     // forging the epoch field does not help: the old epoch's keys do not open the new message
     const forged = fresh.slice();
-    const epochAt = 4 + 1 + 32 + 7; // version, wire format, group id (len + 32), epoch's high bytes
-    forged[epochAt] = 2;
+    const epochLowByte = 2 + 2 + 1 + 32 + 7; // version, wire format, group id (length + 32 bytes), u64 epoch
+    expect(forged[epochLowByte]).toBe(3);
+    forged[epochLowByte] = 2;
     await expectSlimError(stale.decrypt(forged));
   });
 

@@ -2,10 +2,15 @@
 // Copyright the slim-ts authors
 
 import { createHmac, randomBytes } from "node:crypto";
+import { type ClientState, decodeGroupState } from "ts-mls";
 import { expect } from "vitest";
 import { SharedSecretProvider, SharedSecretVerifier, sharedSecretClaimsField } from "../../src/auth/shared-secret.js";
 import { isSlimError } from "../../src/errors.js";
 import { Ed25519MlsSigner, type MlsIdentity, mlsIdentityOf } from "../../src/mls/credentials.js";
+import type { MlsGroup } from "../../src/mls/group.js";
+import { slimClientConfig } from "../../src/mls/profile.js";
+import { SlimAuthService } from "../../src/mls/credentials.js";
+import { openState } from "../../src/mls/state-file.js";
 import type { MlsGroupOptions } from "../../src/mls/types.js";
 import type { MlsCiphersuiteId } from "../../src/mls/profile.js";
 
@@ -58,3 +63,12 @@ export async function expectSlimError(promise: Promise<unknown>, pattern?: RegEx
 
 export const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const str = (b: Uint8Array): string => new TextDecoder().decode(b);
+
+/** The raw ts-mls state of a group (through an export), for tests that play a misbehaving member. */
+export async function rawState(group: MlsGroup): Promise<ClientState> {
+  const payload = await openState(await group.exportState("raw"), "raw");
+  const metaLength = new DataView(payload.buffer, payload.byteOffset).getUint32(3);
+  const [state] = decodeGroupState(payload, 7 + metaLength) ?? [];
+  if (state === undefined) throw new Error("cannot decode exported state");
+  return { ...state, clientConfig: slimClientConfig(new SlimAuthService({ verifier: new SharedSecretVerifier(SECRET) })) };
+}

@@ -5,13 +5,13 @@ import { randomBytes } from "node:crypto";
 import { type CiphersuiteImpl, defaultCryptoProvider, getCiphersuiteFromName } from "ts-mls";
 import { describe, expect, it } from "vitest";
 import { MlsGroup } from "../../src/mls/group.js";
-import { nodeCryptoProvider } from "../../src/mls/node-crypto.js";
+import { nodeCryptoProvider, nodeCryptoProviderThreaded } from "../../src/mls/node-crypto.js";
 import { MLS_CIPHERSUITES } from "../../src/mls/profile.js";
 import { groupOptions, str, testMember, text } from "./helpers.js";
 
-const impls = async (id: 1 | 2): Promise<[CiphersuiteImpl, CiphersuiteImpl]> => {
+const impls = async (id: 1 | 2): Promise<[CiphersuiteImpl, CiphersuiteImpl, CiphersuiteImpl]> => {
   const cs = getCiphersuiteFromName(MLS_CIPHERSUITES[id]);
-  return [await nodeCryptoProvider.getCiphersuiteImpl(cs), await defaultCryptoProvider.getCiphersuiteImpl(cs)];
+  return [await nodeCryptoProvider.getCiphersuiteImpl(cs), await defaultCryptoProvider.getCiphersuiteImpl(cs), await nodeCryptoProviderThreaded.getCiphersuiteImpl(cs)];
 };
 
 describe.each([2, 1] as const)("node:crypto provider, ciphersuite %i", (id) => {
@@ -40,9 +40,9 @@ describe.each([2, 1] as const)("node:crypto provider, ciphersuite %i", (id) => {
   });
 
   it("signatures verify across providers; forgeries do not", async () => {
-    const [fast, stock] = await impls(id);
+    const [fast, stock, threaded] = await impls(id);
     const message = randomBytes(77);
-    for (const [signer, verifier] of [[fast, stock], [stock, fast], [fast, fast]] as const) {
+    for (const [signer, verifier] of [[fast, stock], [stock, fast], [fast, fast], [threaded, stock], [stock, threaded], [threaded, fast]] as const) {
       const keys = await signer.signature.keygen();
       const sig = await signer.signature.sign(keys.signKey, message);
       expect(await verifier.signature.verify(keys.publicKey, message, sig)).toBe(true);
@@ -53,6 +53,7 @@ describe.each([2, 1] as const)("node:crypto provider, ciphersuite %i", (id) => {
     }
     // ours answers false for a malformed key (the stock Ed25519 verifier throws)
     expect(await fast.signature.verify(new Uint8Array(5), message, new Uint8Array(64))).toBe(false);
+    expect(await threaded.signature.verify(new Uint8Array(5), message, new Uint8Array(64))).toBe(false);
   });
 
   it("a node-provider member and a stock-provider member share a group", async () => {
@@ -67,5 +68,16 @@ describe.each([2, 1] as const)("node:crypto provider, ciphersuite %i", (id) => {
     await alice.processCommit(rotation.commit);
     expect(alice.epoch).toBe(bob.epoch);
     expect(str((await bob.decrypt(await alice.encrypt(text("after"), text("c")))).plaintext)).toBe("after");
+  });
+
+  it("with signatures on the thread pool, many messages in flight arrive intact", async () => {
+    const [a, b] = [testMember("alice", id), testMember("bob", id)];
+    const alice = await MlsGroup.create(undefined, a.identity, groupOptions(id, { crypto: "node-threaded" }));
+    const kp = await MlsGroup.createKeyPackage(b.identity, { ciphersuite: id, crypto: "node-threaded" });
+    const bob = await MlsGroup.join((await alice.add(kp.bytes)).welcome, kp, groupOptions(id, { crypto: "node-threaded" }));
+    const wires = await Promise.all(Array.from({ length: 40 }, (_, i) => alice.encrypt(text(`m${i}`), text(`aad${i}`))));
+    const got = await Promise.all(wires.map((w) => bob.decrypt(w)));
+    expect(got.map((g) => str(g.plaintext))).toEqual(wires.map((_, i) => `m${i}`));
+    expect(got.map((g) => str(g.aad))).toEqual(wires.map((_, i) => `aad${i}`));
   });
 });

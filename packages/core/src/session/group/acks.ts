@@ -7,18 +7,24 @@
 // partial success).
 
 export class MultiAcks {
-  private readonly pending = new Map<number, { waiting: Set<string>; timer: NodeJS.Timeout | undefined; done: (silent: string[]) => void }>();
+  private readonly pending = new Map<
+    number,
+    { waiting: Set<string>; timer: NodeJS.Timeout | undefined; done: (silent: string[]) => void; nacked: Set<string> | undefined }
+  >();
 
   constructor(
     private readonly intervalMs: number,
     private readonly maxRetries: number,
   ) {}
 
-  /** Send now and resend until every key in `expect` acked; resolves with the keys that never did. */
-  request(messageId: number, expect: Iterable<string>, send: () => void): Promise<string[]> {
+  /**
+   * Send now and resend until every key in `expect` acked; resolves with the keys that never did.
+   * A GROUP_NACK counts as an answer; the keys that sent one are added to `nacked`.
+   */
+  request(messageId: number, expect: Iterable<string>, send: () => void, nacked?: Set<string>): Promise<string[]> {
     const waiting = new Set(expect);
     return new Promise((resolve) => {
-      const entry = { waiting, timer: undefined as NodeJS.Timeout | undefined, done: resolve };
+      const entry = { waiting, timer: undefined as NodeJS.Timeout | undefined, done: resolve, nacked };
       this.pending.set(messageId, entry);
       let sent = 0;
       const fire = () => {
@@ -40,6 +46,14 @@ export class MultiAcks {
       }
       fire();
     });
+  }
+
+  /** A GROUP_NACK: answered, but no. */
+  nack(messageId: number, from: string): boolean {
+    const e = this.pending.get(messageId);
+    if (e === undefined) return false;
+    if (e.waiting.has(from)) e.nacked?.add(from);
+    return this.ack(messageId, from);
   }
 
   /** A GROUP_ACK for `messageId` from `from`; returns whether it was expected here. */

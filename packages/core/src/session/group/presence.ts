@@ -58,8 +58,7 @@ export function tick(s: GroupSession, intervalMs: number): void {
 
 /** The MLS epoch for heartbeats and state updates (u64::MAX without MLS, as upstream). */
 function currentEpoch(s: GroupSession): bigint {
-  void s;
-  return NO_MLS_EPOCH;
+  return s.mls?.epoch ?? NO_MLS_EPOCH;
 }
 
 /** Stop expecting anything from `key` until it is back. */
@@ -103,16 +102,23 @@ export function onStateUpdate(s: GroupSession, p: ProtoPublish, source: Name): v
     if (s.offline.has(k)) return;
     markOffline(s, k, "went offline (soft close)");
   } else {
-    // (with MLS: an epoch other than ours is answered with GROUP_NACK instead)
+    // with MLS, coming back at an epoch other than ours needs a rejoin: say no
+    if (s.mls?.epoch !== undefined && cmd.value.epoch !== s.mls.epoch) {
+      s.reply(SessionMessageType.GROUP_NACK, p.session!.messageId, source, p.header!.incomingConn, { case: "groupNack", value: {} });
+      return;
+    }
     markOnline(s, k, "rejoined");
     track(s, k);
   }
   s.reply(SessionMessageType.GROUP_ACK, p.session!.messageId, source, p.header!.incomingConn, ACK);
 }
 
-function stateUpdate(s: GroupSession, state: ParticipantState, epoch: bigint, expect: string[]): Promise<string[]> {
+function stateUpdate(s: GroupSession, state: ParticipantState, epoch: bigint, expect: string[], nacked?: Set<string>): Promise<string[]> {
   const id = randomMessageId();
-  return s.acks.request(id, expect, () =>
+  return s.acks.request(
+    id,
+    expect,
+    () =>
     s.emit(
       {
         type: SessionMessageType.UPDATE_PARTICIPANT_STATE,
@@ -122,6 +128,7 @@ function stateUpdate(s: GroupSession, state: ParticipantState, epoch: bigint, ex
       s.channels.control,
       GROUP_FANOUT,
     ),
+    nacked,
   );
 }
 
@@ -160,7 +167,10 @@ export async function rejoin(s: GroupSession): Promise<void> {
       s.endpoints.delete(k);
     }
     // upstream sends the epoch (0 without MLS) and expects an ack from everyone
-    const silent = new Set(await stateUpdate(s, ParticipantState.ONLINE, 0n, others));
+    const nacked = new Set<string>();
+    const silent = new Set(await stateUpdate(s, ParticipantState.ONLINE, s.mls?.epoch ?? 0n, others, nacked));
+    // the group moved on while we were away: the moderator re-adds us with a fresh key package
+    if (nacked.size > 0 && s.mls !== undefined && s.role === "participant") await rejoinMls(s);
     s.selfOffline = false;
     for (const k of others) {
       if (silent.has(k)) {
@@ -175,5 +185,33 @@ export async function rejoin(s: GroupSession): Promise<void> {
     s.forceHeartbeat = true;
   } finally {
     s.statusChange = false;
+  }
+}
+
+/** REJOIN_REQUEST with a fresh key package; the moderator answers REJOIN_REPLY with a Welcome. */
+async function rejoinMls(s: GroupSession): Promise<void> {
+  s.rejoining = true;
+  // as upstream, done once both the Welcome and the GROUP_UPDATE(REJOIN) the others apply arrived
+  // (bounded: a lost update leaves us in the group anyway)
+  let timer: NodeJS.Timeout | undefined;
+  const updated = new Promise<void>((resolve) => {
+    s.rejoinUpdated = resolve;
+    const r = s.reliable ?? { intervalMs: 1_000, maxRetries: 5 };
+    timer = setTimeout(resolve, r.intervalMs * (r.maxRetries + 1));
+  });
+  try {
+    const keyPackage = await s.mls!.keyPackage();
+    const id = randomMessageId();
+    await s.control.request(id, "rejoin", () =>
+      s.emit(
+        { type: SessionMessageType.REJOIN_REQUEST, messageId: id, command: { case: "rejoinRequest", value: { participant: toProtoName(s.host.name), keyPackage } } },
+        s.moderator,
+      ),
+    );
+    await updated;
+  } finally {
+    clearTimeout(timer);
+    s.rejoining = false;
+    s.rejoinUpdated = undefined;
   }
 }

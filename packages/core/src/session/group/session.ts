@@ -19,6 +19,8 @@ import type { SessionHost } from "../p2p.js";
 import { DataReceiver } from "../receiver.js";
 import { DataSender, type OutboundData } from "../sender.js";
 import { EventFeed } from "../events.js";
+import { MlsPipe } from "../mls-pipe.js";
+import type { SessionMls } from "../mls-session.js";
 import { ReceivedMessage, type Replier } from "../message.js";
 import type { ParticipantEvent, ReliableOptions, SessionMessage, SessionPublishOptions } from "../types.js";
 import { MultiAcks } from "./acks.js";
@@ -72,6 +74,11 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
   /** @internal send a heartbeat at the next tick even if data went out */ forceHeartbeat = false;
   /** @internal anything sent to the group since the last tick */ sentSinceTick = false;
   /** @internal */ readonly feed = new EventFeed();
+  /** @internal MLS sessions: sealing out, opening in, in order */ readonly pipe: MlsPipe | undefined;
+  /** @internal participant with MLS: the key package of our JOIN_REPLY */ joinKeyPackage: Promise<Uint8Array> | undefined;
+  /** @internal participant with MLS: a REJOIN_REQUEST is out */ rejoining = false;
+  /** @internal participant with MLS: called when the GROUP_UPDATE(REJOIN) about us arrived */ rejoinUpdated: (() => void) | undefined;
+  /** @internal moderator: members that said they can process key rotations (our apps) */ readonly canRotate = new Set<string>();
   private readonly inbox = new AsyncQueue<SessionMessage>(DEFAULT_MAX_PENDING_MESSAGES);
   private closeError: SlimError | undefined;
   private readonly closedPromise: Promise<void>;
@@ -92,8 +99,11 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
     readonly reliable: ReliableOptions | undefined,
     metadata: Record<string, string>,
     heartbeatIntervalMs: number = HEARTBEAT_INTERVAL_MS,
+    /** The session's MLS state when MLS is on. */
+    readonly mls?: SessionMls,
   ) {
     this.metadata = metadata;
+    this.pipe = mls === undefined ? undefined : new MlsPipe(host, mls, host.log);
     this.state = role === "moderator" ? "open" : "joining";
     // a reader that falls behind slows the senders down instead of failing the session
     this.inbox.setWatermarks(
@@ -176,16 +186,16 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
   /** @internal Send one session message from us. */
   emit(spec: Partial<PublishSpec> & { type: SessionMessageType; messageId: number }, to: Name, fanout = 1): void {
     if (sameName(to, this.channels.data) || sameName(to, this.channels.control)) this.sentSinceTick = true;
-    this.host.send(
-      buildPublish({
-        source: protoNameOf(this.host.name),
-        destination: protoNameOf(to),
-        sessionType: SessionType.MULTICAST,
-        sessionId: this.sessionId,
-        fanout,
-        ...spec,
-      }),
-    );
+    const msg = buildPublish({
+      source: protoNameOf(this.host.name),
+      destination: protoNameOf(to),
+      sessionType: SessionType.MULTICAST,
+      sessionId: this.sessionId,
+      fanout,
+      ...spec,
+    });
+    if (this.pipe === undefined) this.host.send(msg);
+    else this.pipe.send(msg);
   }
 
   /** @internal GROUP_ACK / LEAVE_REPLY style answer, unicast to `to` on the connection the request came from. */
@@ -249,8 +259,18 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
 
   // ---- inbound ---------------------------------------------------------------
 
-  /** Every message of this session that reached the app. */
+  /** Every message of this session that reached the app (MLS sessions: checked, opened and applied first, in order). */
   onMessage(msg: ProtoMessage, p: ProtoPublish): void {
+    if (this.pipe === undefined) return this.handle(msg, p);
+    this.pipe.receive(p, async () => {
+      // soft-closed: commits are missed too (a rejoin catches up), as upstream
+      if (this.selfOffline && !this.passesWhileOffline(p.session!.sessionMessageType)) return;
+      if (this.role === "participant" && !(await participant.applyMls(this, p))) return;
+      this.handle(msg, p);
+    });
+  }
+
+  private handle(msg: ProtoMessage, p: ProtoPublish): void {
     if (this.state === "closed") return;
     const h = p.header!;
     const id = p.session!.messageId;
@@ -260,7 +280,7 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
     const from = memberKey(source);
     presence.heard(this, from);
     // soft-closed: only what answers our own state changes, and the group ending, get through
-    if (this.selfOffline && !PASS_WHILE_OFFLINE.has(type)) return;
+    if (this.selfOffline && !this.passesWhileOffline(type)) return;
     switch (type) {
       case SessionMessageType.MSG:
       case SessionMessageType.RTX_REPLY:
@@ -298,10 +318,17 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
         return presence.onHeartbeat(this, source);
       case SessionMessageType.GROUP_NACK:
         // (with MLS a NACK to our rejoin means a new epoch: REJOIN_REQUEST follows)
-        this.acks.ack(id, from);
+        this.acks.nack(id, from);
+        return;
+      case SessionMessageType.REJOIN_REQUEST:
+        if (this.role === "moderator" && this.mls !== undefined) moderator.onRejoinRequest(this, p, source);
+        return;
+      case SessionMessageType.REJOIN_REPLY:
+        // the Welcome in it was applied on the way in
+        this.reply(SessionMessageType.GROUP_ACK, id, source, h.incomingConn, { case: "groupAck", value: {} });
+        this.control.settle(id, msg);
         return;
       default:
-        // REJOIN_REQUEST / REJOIN_REPLY: MLS only
         return;
     }
   }
@@ -377,6 +404,11 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
     });
   }
 
+  /** What a soft-closed member still handles (while rejoining, also the update that re-admits it). */
+  private passesWhileOffline(type: number): boolean {
+    return PASS_WHILE_OFFLINE.has(type) || (this.rejoining && type === SessionMessageType.GROUP_UPDATE);
+  }
+
   private refusal(): SlimError | undefined {
     if (this.state !== "open") return this.closeError ?? new SlimError(this.state === "joining" ? "SESSION" : "CLOSED", `session is ${this.state}`);
     if (this.selfOffline) return new SlimError("SESSION", "this member is offline (soft close): rejoin() first");
@@ -443,6 +475,20 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
     this.finish(new SlimError("CLOSED", "session closed"));
   }
 
+  /** MLS epoch of the group (undefined without MLS). */
+  get epoch(): bigint | undefined {
+    return this.mls?.epoch;
+  }
+
+  /**
+   * Moderator: new keys for every member (an MLS commit with an update path); what is sent after
+   * it cannot be opened with the old epoch's keys. Refused when a member is an official app, which
+   * cannot process it. Resolves with the new epoch.
+   */
+  rotateKeys(): Promise<bigint> {
+    return moderator.rotateKeys(this);
+  }
+
   /** Back online after a soft close; resolves once the other members acked (or the retries ran out). */
   rejoin(): Promise<void> {
     return presence.rejoin(this);
@@ -461,6 +507,7 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
     for (const p of this.parked.splice(0)) p.reject(err);
     this.receiver.close();
     this.feed.end();
+    this.mls?.close();
     if (err.code === "CLOSED") this.inbox.end();
     else this.inbox.fail(err);
     this.host.forget(this.sessionId);
