@@ -85,9 +85,38 @@ describe("slim-ts-node app echo / send", () => {
     }
   });
 
-  it("refuses the options that are not available yet, with exit code 2", async () => {
-    const r = run(["send", "--name", "a/b/c", "--to", "a/b/d", "--connect", "http://127.0.0.1:1", "--mls"]);
+  it("--mls: send encrypts its p2p session (our echo app and an official one) and its group; echo follows the inviter", async () => {
+    await using node = await startNode({ listen: "127.0.0.1:0" });
+    const echoes = ["org/cli/bob", "org/cli/m2"].map((n) => run(["echo", "--name", n, "--connect", node.url]));
+    await using official = await startOfficialApp({ name: "org/cli/official", url: node.url });
+    await official.route("org/cli/carol");
+    try {
+      for (const e of echoes) await waitFor(() => e.events().some((x) => x.event === "ready"), "echo ready");
+      const p2p = run(["send", "--name", "org/cli/alice", "--to", "org/cli/bob", "--connect", node.url, "--mls", "--reliable", "--count", "3"]);
+      expect(await p2p.exited).toBe(0);
+      expect(p2p.events().find((e) => e.event === "session")).toMatchObject({ mls: true });
+      expect(p2p.events().filter((e) => e.event === "reply").map((e) => e.text)).toEqual([0, 1, 2].map((i) => `message ${i}`));
+      await waitFor(() => echoes[0]!.events().some((e) => e.event === "session" && e.mls === true), "bob saw an MLS session");
+
+      const group = run(["send", "--name", "org/cli/mod", "--group", "org/cli/room", "--invite", "org/cli/bob,org/cli/m2", "--connect", node.url, "--mls", "--count", "2"]);
+      expect(await group.exited).toBe(0);
+      expect(group.events().filter((e) => e.event === "reply")).toHaveLength(4);
+
+      const listening = official.listen({ timeoutMs: 20_000 });
+      const toOfficial = run(["send", "--name", "org/cli/carol", "--to", "org/cli/official", "--connect", node.url, "--mls", "--count", "2"]);
+      expect((await listening).mls).toBe(true);
+      expect((await official.echo({ count: 2, timeoutMs: 10_000 })).echoed).toBe(2);
+      expect(await toOfficial.exited).toBe(1); // "echo:" prefix: the replies differ, but they were opened
+      expect(toOfficial.events().filter((e) => e.event === "reply").map((e) => e.text)).toEqual(["echo:message 0", "echo:message 1"]);
+    } finally {
+      for (const e of echoes) e.child.kill("SIGINT");
+      for (const e of echoes) expect(await e.exited).toBe(0);
+    }
+  }, 40_000);
+
+  it("refuses invalid options with a readable error and exit code 2", async () => {
+    const r = run(["send", "--name", "a/b/c", "--to", "a/b/d", "--connect", "http://127.0.0.1:1", "--heartbeat-ms", "0"]);
     expect(await r.exited).toBe(2);
-    expect(r.err()).toContain("not available yet");
+    expect(r.err()).toContain("--heartbeat-ms must be a positive integer");
   });
 });

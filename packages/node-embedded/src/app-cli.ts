@@ -9,16 +9,18 @@ import { parseArgs } from "node:util";
 import { createApp, SlimError, type AnySession, type GroupSession, type SessionMessage } from "@slim-ts/core";
 
 export const APP_USAGE = `usage:
-  slim-ts-node app echo --name org/ns/bob --connect http://127.0.0.1:46357 --secret <s> [--reliable]
+  slim-ts-node app echo --name org/ns/bob --connect http://127.0.0.1:46357 --secret <s>
   slim-ts-node app send --name org/ns/alice --to org/ns/bob --connect <url> --secret <s>
-                        [--count N | lines from stdin] [--reliable] [--timeout-ms 10000]
+                        [--count N | lines from stdin] [--reliable] [--mls] [--timeout-ms 10000]
   slim-ts-node app send --name org/ns/alice --group org/ns/room --invite org/ns/bob,org/ns/carol ...
 
   echo  accepts sessions (point-to-point and group invitations) and sends every message back
   send  opens a session (or a group and invites), sends, prints each reply; exits 0 only if
         every reply came back, in order from each peer
   --heartbeat-ms  session heartbeat interval (default 10000, as official apps; every side must agree)
-  --secret may also come from SLIM_SECRET. --mls is not available yet.`;
+  --mls           end-to-end encryption (MLS) for the session send opens; echo accepts
+                  sessions with or without it, as the inviter chose
+  --secret may also come from SLIM_SECRET.`;
 
 const dec = new TextDecoder();
 const enc = new TextEncoder();
@@ -42,7 +44,6 @@ function common(argv: string[]) {
     },
     strict: true,
   });
-  if (values.mls) throw new SlimError("INVALID_ARGUMENT", "--mls is not available yet in this version");
   if ((values.group === undefined) !== (values.invite === undefined)) {
     throw new SlimError("INVALID_ARGUMENT", "--group and --invite go together");
   }
@@ -72,7 +73,7 @@ async function echo(argv: string[]): Promise<number> {
   const app = await createApp(o.appOptions);
   line({ event: "ready", name: app.name.toString() });
   const serve = async (s: AnySession) => {
-    line({ event: "session", kind: s.kind, sessionId: s.sessionId, peer: s.peer.toString(), metadata: s.metadata });
+    line({ event: "session", kind: s.kind, sessionId: s.sessionId, peer: s.peer.toString(), metadata: s.metadata, mls: s.mls !== undefined });
     try {
       for await (const m of s) {
         line({ event: "message", sessionId: s.sessionId, ...show(m) });
@@ -114,7 +115,7 @@ async function send(argv: string[]): Promise<number> {
   if (o.to === undefined && o.group === undefined) throw new SlimError("INVALID_ARGUMENT", "send needs --to, or --group with --invite");
   const timeoutMs = Number(o["timeout-ms"] ?? 10_000);
   await using app = await createApp(o.appOptions);
-  const reliable = o.reliable ? { reliable: { intervalMs: 1_000, maxRetries: 5 } } : {};
+  const reliable = { ...(o.reliable ? { reliable: { intervalMs: 1_000, maxRetries: 5 } } : {}), ...(o.mls ? { mls: true } : {}) };
   let session: AnySession;
   let peers = 1;
   if (o.group !== undefined) {
@@ -129,7 +130,7 @@ async function send(argv: string[]): Promise<number> {
   } else {
     session = await app.createSession({ type: "p2p", peer: o.to! }, reliable);
   }
-  line({ event: "session", kind: session.kind, sessionId: session.sessionId, peer: session.peer.toString() });
+  line({ event: "session", kind: session.kind, sessionId: session.sessionId, peer: session.peer.toString(), mls: session.mls !== undefined });
   const sent: string[] = [];
   const replies = session[Symbol.asyncIterator]();
   for await (const text of inputs(o.count)) {
