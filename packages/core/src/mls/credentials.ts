@@ -17,6 +17,7 @@ import { generateKeyPairSync } from "node:crypto";
 import type { AuthenticationService, Credential } from "ts-mls";
 import { decodeBase64UrlNoPad } from "../auth/encoding.js";
 import type { P256SigningKey } from "../auth/p256.js";
+import { isSlimAuthError } from "../auth/errors.js";
 import type { IdentityProvider, IdentityVerifier, VerifiedIdentity } from "../auth/types.js";
 import { SlimError } from "../errors.js";
 
@@ -117,6 +118,15 @@ export class SlimAuthService implements AuthenticationService {
   readonly #verifier: IdentityVerifier;
   readonly #clock: () => number;
   readonly #known = new Map<string, MemberIdentity>();
+  /** The leaf key each remembered token was accepted with. */
+  readonly #keys = new Map<string, Uint8Array>();
+  /**
+   * While joining: the leaves of the tree we enter belong to members the group admitted when their
+   * tokens were fresh, so a token that has since expired is checked as of its own issue time (MAC
+   * or signature, claims and key binding still must hold). The official joiner refuses such a tree,
+   * which is why its late joiners fail in groups older than the token lifetime; ours do not.
+   */
+  agedLeavesOk = false;
 
   constructor(options: SlimAuthServiceOptions) {
     this.#verifier = options.verifier;
@@ -135,18 +145,36 @@ export class SlimAuthService implements AuthenticationService {
   /** Run the checks; returns the member identity or throws SlimError("MLS"). */
   check(credential: Credential, signaturePublicKey: Uint8Array): MemberIdentity {
     const token = credentialToken(credential);
+    // a leaf we accepted before (e.g. the committer's leaf again in a path commit): ageing does not revoke it
+    const known = this.#known.get(token);
+    const knownKey = this.#keys.get(token);
+    if (known !== undefined && knownKey !== undefined && sameBytes(knownKey, signaturePublicKey)) return known;
     let verified: VerifiedIdentity;
     try {
       verified = this.#verifier.verify(token, { nowMs: this.#clock() });
     } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
-      throw new SlimError("MLS", `credential rejected: identity token does not verify (${reason})`, { cause: err });
+      const issued = this.agedLeavesOk && isSlimAuthError(err, "expired") ? issuedAtMs(token) : undefined;
+      if (issued === undefined) {
+        const reason = err instanceof Error ? err.message : String(err);
+        throw new SlimError("MLS", `credential rejected: identity token does not verify (${reason})`, { cause: err });
+      }
+      try {
+        verified = this.#verifier.verify(token, { nowMs: issued });
+      } catch (again) {
+        const reason = again instanceof Error ? again.message : String(again);
+        throw new SlimError("MLS", `credential rejected: identity token does not verify (${reason})`, { cause: again });
+      }
     }
     if (!sameBytes(verified.publicKey, signaturePublicKey)) {
       throw new SlimError("MLS", `credential rejected: public key mismatch for ${verified.tokenId} (the token's pubkey claim is not the leaf signature key)`);
     }
     const identity = { identity: verified.tokenId, subject: verified.subject };
     this.remember(token, identity);
+    this.#keys.set(token, signaturePublicKey.slice());
+    if (this.#keys.size > CACHE_LIMIT) {
+      const oldest = this.#keys.keys().next();
+      if (oldest.done !== true) this.#keys.delete(oldest.value);
+    }
     return identity;
   }
 
@@ -177,4 +205,20 @@ export class SlimAuthService implements AuthenticationService {
       return "";
     }
   }
+}
+
+/** When a token was issued (shared secret: its timestamp; JWT: `iat`, else just before `exp`), in ms. */
+function issuedAtMs(token: string): number | undefined {
+  const parts = token.split(":");
+  if (parts.length === 5 && /^[0-9]{1,12}$/.test(parts[1]!)) return Number(parts[1]) * 1000;
+  const jwt = token.split(".");
+  if (jwt.length !== 3) return undefined;
+  try {
+    const claims = JSON.parse(Buffer.from(jwt[1]!, "base64url").toString("utf8")) as { iat?: unknown; exp?: unknown };
+    if (typeof claims.iat === "number" && Number.isFinite(claims.iat)) return claims.iat * 1000;
+    if (typeof claims.exp === "number" && Number.isFinite(claims.exp)) return claims.exp * 1000 - 1000;
+  } catch {
+    return undefined;
+  }
+  return undefined;
 }

@@ -100,7 +100,14 @@ export class MlsGroup {
     const priv = privatePartOf(pending);
     return guarded("cannot join group", async () => {
       const config = slimClientConfig(ctx.auth);
-      const state = await joinGroup(message.welcome, pending.keyPackage, priv, emptyPskIndex, ctx.cs, undefined, undefined, config);
+      // the tree's leaves were admitted when their tokens were fresh (see SlimAuthService.agedLeavesOk)
+      ctx.auth.agedLeavesOk = true;
+      let state: ClientState;
+      try {
+        state = await joinGroup(message.welcome, pending.keyPackage, priv, emptyPskIndex, ctx.cs, undefined, undefined, config);
+      } finally {
+        ctx.auth.agedLeavesOk = false;
+      }
       if (state.groupContext.extensions.some((e) => e.extensionType === "external_senders")) {
         throw new SlimError("MLS", "group uses external senders, which SLIM does not allow");
       }
