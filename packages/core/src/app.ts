@@ -52,7 +52,11 @@ const SessionOptionsSchema = z.strictObject({
   mls: z
     .union([
       z.boolean(),
-      z.strictObject({ ciphersuite: z.union([z.literal(1), z.literal(2)]).optional(), headerIntegrityPercent: z.int().min(0).max(100).optional() }),
+      z.strictObject({
+        ciphersuite: z.union([z.literal(1), z.literal(2)]).optional(),
+        headerIntegrityPercent: z.int().min(0).max(100).optional(),
+        rotateEveryMs: z.int().positive().optional(),
+      }),
     ])
     .optional(),
 });

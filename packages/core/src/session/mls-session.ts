@@ -22,6 +22,11 @@ export interface MlsOptions {
   ciphersuite?: MlsCiphersuiteId | undefined;
   /** Share of received messages whose headers are checked against what the sender sealed (default 100). */
   headerIntegrityPercent?: number | undefined;
+  /**
+   * Group moderator: rotate keys on this interval (ms). Skipped, with a log line, while a member
+   * cannot process it (official apps); see GroupSession.rotateKeys.
+   */
+  rotateEveryMs?: number | undefined;
 }
 
 export const DEFAULT_HEADER_INTEGRITY_PERCENT = 100;

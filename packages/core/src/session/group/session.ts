@@ -84,6 +84,7 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
   private readonly closedPromise: Promise<void>;
   private resolveClosed!: () => void;
   private readonly heartbeat: NodeJS.Timeout;
+  private readonly rotation: NodeJS.Timeout | undefined;
   private readonly routed = new Set<string>();
   /** Data sources seen so far, members or not (yet): RTX requests and replies need their names. */
   private readonly seen = new Map<string, Name>();
@@ -146,6 +147,14 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
     );
     this.heartbeat = setInterval(() => presence.tick(this, heartbeatIntervalMs), heartbeatIntervalMs);
     this.heartbeat.unref();
+    const every = mls?.options.rotateEveryMs;
+    if (role === "moderator" && every !== undefined && every > 0) {
+      this.rotation = setInterval(() => {
+        if (this.state !== "open" || this.roster.size < 2) return;
+        this.rotateKeys().catch((err: unknown) => host.log?.info("scheduled key rotation skipped", { error: SlimError.from(err).message }));
+      }, every);
+      this.rotation.unref();
+    }
   }
 
   private nameOf(key: string): Name | undefined {
@@ -501,6 +510,7 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
     this.state = "closed";
     this.closeError = err;
     clearInterval(this.heartbeat);
+    clearInterval(this.rotation);
     this.control.failAll(err);
     this.acks.close();
     this.sender.close(err);
