@@ -7,38 +7,18 @@
 // participants, including remove and close; a member that soft-closed, missed
 // a commit, and rejoins (NACK, REJOIN_REQUEST, REJOIN_REPLY) in both directions.
 
-import { createApp, type GroupSession, type SlimApp } from "@slim-ts/core";
+import { createApp } from "@slim-ts/core";
 import { startNode } from "@slim-ts/node-embedded";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_SECRET, startOfficialApp, startOfficialNode, type OfficialApp } from "../helpers/official/index.js";
+import { DEFAULT_SECRET, startOfficialApp } from "../helpers/official/index.js";
+import { acceptGroup, bothNodes, routes } from "../helpers/nodes.js";
 import { reader, texts } from "../helpers/sessions.js";
 
 const RELIABLE = { intervalMs: 1_000, maxRetries: 5 };
 const enc = new TextEncoder();
 const short = (n: { withoutId(): { toString(): string } }) => n.withoutId().toString();
 
-async function accepted(app: SlimApp): Promise<GroupSession> {
-  const r = await app.listen({ kind: "group" })[Symbol.asyncIterator]().next();
-  if (r.done === true) throw new Error("no group session");
-  return r.value;
-}
-
-async function routes(pairs: Array<[OfficialApp, string]>): Promise<void> {
-  for (const [a, b] of pairs) await a.route(b);
-}
-
-const nodes = {
-  "our node": async () => {
-    const n = await startNode({ listen: "127.0.0.1:0" });
-    return { url: n.url, [Symbol.asyncDispose]: () => n.close() };
-  },
-  "an official node": async () => {
-    const n = await startOfficialNode();
-    return { url: n.url, [Symbol.asyncDispose]: () => n.close() };
-  },
-};
-
-for (const [where, makeNode] of Object.entries(nodes)) {
+for (const [where, makeNode] of Object.entries(bothNodes)) {
   describe(`MLS groups with official apps through ${where}`, () => {
     it("an official moderator, our participant and an official one: everyone hears everyone; removed, we stop", async () => {
       await using node = await makeNode();
@@ -47,7 +27,7 @@ for (const [where, makeNode] of Object.entries(nodes)) {
       await using app = await createApp({ name: "org/ns/ours", secret: DEFAULT_SECRET, connect: node.url });
       await routes([[mod, "org/ns/ours"], [mod, "org/ns/p2"], [p2, "org/ns/ours"], [p2, "org/ns/mod"]]);
       await mod.create({ type: "group", channel: "org/ns/secret-room", mls: true, maxRetries: RELIABLE.maxRetries, intervalMs: RELIABLE.intervalMs });
-      const incoming = accepted(app);
+      const incoming = acceptGroup(app);
       await mod.invite("org/ns/ours");
       const ours = await incoming;
       expect(ours.mls).toBeDefined();
@@ -117,7 +97,7 @@ for (const [where, makeNode] of Object.entries(nodes)) {
 
       // an official group: we go offline, p3 joins meanwhile (a commit we miss), we rejoin
       await om.create({ type: "group", channel: "org/ns/theirs", mls: true, maxRetries: RELIABLE.maxRetries, intervalMs: RELIABLE.intervalMs });
-      const incoming = accepted(app);
+      const incoming = acceptGroup(app);
       await om.invite("org/ns/ours");
       const g = await incoming;
       const a2 = p2.listen({ timeoutMs: 10_000 });
@@ -171,10 +151,10 @@ describe("MLS groups of our apps", () => {
     await using a = await createApp({ name: "org/ns/a", secret: DEFAULT_SECRET, connect: node.url });
     await using b = await createApp({ name: "org/ns/b", secret: DEFAULT_SECRET, connect: node.url });
     const group = await mod.createSession({ type: "group", channel: "org/ns/ours-only" }, { reliable: RELIABLE, mls: true });
-    const ia = accepted(a);
+    const ia = acceptGroup(a);
     await group.invite("org/ns/a");
     const ga = await ia;
-    const ib = accepted(b);
+    const ib = acceptGroup(b);
     await group.invite("org/ns/b");
     const gb = await ib;
     const e0 = group.epoch!;
@@ -191,7 +171,7 @@ describe("MLS groups of our apps", () => {
     await using mod = await createApp({ name: "org/ns/mod", secret: DEFAULT_SECRET, connect: node.url });
     await using a = await createApp({ name: "org/ns/a", secret: DEFAULT_SECRET, connect: node.url });
     const group = await mod.createSession({ type: "group", channel: "org/ns/rotating" }, { reliable: RELIABLE, mls: { rotateEveryMs: 200 } });
-    const ia = accepted(a);
+    const ia = acceptGroup(a);
     await group.invite("org/ns/a");
     const ga = await ia;
     const start = group.epoch!;

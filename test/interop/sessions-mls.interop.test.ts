@@ -9,7 +9,8 @@
 import { createApp, type P2PSession } from "@slim-ts/core";
 import { startNode } from "@slim-ts/node-embedded";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_SECRET, startOfficialApp, startOfficialNode } from "../helpers/official/index.js";
+import { DEFAULT_SECRET, startOfficialApp } from "../helpers/official/index.js";
+import { bothNodes } from "../helpers/nodes.js";
 import { reader, texts } from "../helpers/sessions.js";
 
 const enc = new TextEncoder();
@@ -17,18 +18,7 @@ const RELIABLE = { intervalMs: 1_000, maxRetries: 5 };
 const N = 20;
 const seq = (who: string) => Array.from({ length: N }, (_, i) => `${who}-${i}`);
 
-const nodes = {
-  "our node": async () => {
-    const n = await startNode({ listen: "127.0.0.1:0" });
-    return { url: n.url, [Symbol.asyncDispose]: () => n.close() };
-  },
-  "an official node": async () => {
-    const n = await startOfficialNode();
-    return { url: n.url, [Symbol.asyncDispose]: () => n.close() };
-  },
-};
-
-for (const [where, makeNode] of Object.entries(nodes)) {
+for (const [where, makeNode] of Object.entries(bothNodes)) {
   describe(`MLS p2p sessions with official apps through ${where}`, () => {
     it("our app opens an MLS session to an official app: 20 messages each way, in order", async () => {
       await using node = await makeNode();

@@ -6,10 +6,11 @@
 // (UPDATE_PARTICIPANT_STATE and its acks), direct replies (publish_to) both ways,
 // request/reply both ways, and a dead official member noticed by its silence.
 
-import { createApp, SessionMux, type GroupSession, type ParticipantEvent, type SlimApp } from "@slim-ts/core";
+import { createApp, SessionMux, type ParticipantEvent } from "@slim-ts/core";
 import { startNode } from "@slim-ts/node-embedded";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_SECRET, startOfficialApp, startOfficialNode, type OfficialApp } from "../helpers/official/index.js";
+import { DEFAULT_SECRET, startOfficialApp, type OfficialApp } from "../helpers/official/index.js";
+import { acceptGroup, bothNodes } from "../helpers/nodes.js";
 import { nextMatching, reader, texts } from "../helpers/sessions.js";
 
 const RELIABLE = { intervalMs: 1_000, maxRetries: 5 };
@@ -17,26 +18,9 @@ const enc = new TextEncoder();
 const short = (n: { withoutId(): { toString(): string } }) => n.withoutId().toString();
 const is = (type: ParticipantEvent["type"], who: string) => (e: ParticipantEvent) => e.type === type && short(e.participant) === who;
 
-async function accepted(app: SlimApp): Promise<GroupSession> {
-  const r = await app.listen({ kind: "group" })[Symbol.asyncIterator]().next();
-  if (r.done === true) throw new Error("no group session");
-  return r.value;
-}
-
 const statusOf = async (o: OfficialApp, who: string) => (await o.participants()).find((p) => p.name === who)?.status;
 
-const nodes = {
-  "our node": async () => {
-    const n = await startNode({ listen: "127.0.0.1:0" });
-    return { url: n.url, [Symbol.asyncDispose]: () => n.close() };
-  },
-  "an official node": async () => {
-    const n = await startOfficialNode();
-    return { url: n.url, [Symbol.asyncDispose]: () => n.close() };
-  },
-};
-
-for (const [where, makeNode] of Object.entries(nodes)) {
+for (const [where, makeNode] of Object.entries(bothNodes)) {
   describe(`presence and replies with official apps through ${where}`, () => {
     it("our group: an official member soft-closes and rejoins, so does ours; each side sees the other go and come back", async () => {
       await using node = await makeNode();
@@ -50,7 +34,7 @@ for (const [where, makeNode] of Object.entries(nodes)) {
       const p1Accepted = p1.listen({ timeoutMs: 10_000 });
       await group.invite("org/ns/p1");
       await p1Accepted;
-      const bSession = accepted(b);
+      const bSession = acceptGroup(b);
       await group.invite("org/ns/b");
       const gb = await bSession;
       const bEvents = gb.events()[Symbol.asyncIterator]();
@@ -89,7 +73,7 @@ for (const [where, makeNode] of Object.entries(nodes)) {
       await om.route("org/ns/p2");
       await p2.route("org/ns/ours");
       await om.create({ type: "group", channel: "org/ns/theirs", maxRetries: RELIABLE.maxRetries, intervalMs: RELIABLE.intervalMs });
-      const incoming = accepted(ours);
+      const incoming = acceptGroup(ours);
       await om.invite("org/ns/ours");
       const g = await incoming;
       // a second official member: an official moderator left with no online member waits
@@ -120,7 +104,7 @@ for (const [where, makeNode] of Object.entries(nodes)) {
       const p1Accepted = p1.listen({ timeoutMs: 10_000 });
       await group.invite("org/ns/p1");
       await p1Accepted;
-      const bSession = accepted(b);
+      const bSession = acceptGroup(b);
       await group.invite("org/ns/b");
       const gb = await bSession;
       const atMod = reader(group);
