@@ -41,6 +41,8 @@ export interface SessionHost {
   /** Verify the token and header signature of a command message (MLS sessions); false: drop it. */
   verifyCommand(p: ProtoPublish): boolean;
   readonly log?: Logger;
+  /** A finished session's queued output: the app's close waits for it (bounded). */
+  linger?(flushed: Promise<void>): void;
   /** Route `name` (with id) towards the connection a message arrived on. */
   route(name: Name, viaConn: number | undefined): void;
   forget(sessionId: number): void;
@@ -439,6 +441,7 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
     if (err.code === "CLOSED") this.inbox.end();
     else this.inbox.fail(err);
     this.host.forget(this.sessionId);
+    if (this.pipe !== undefined) this.host.linger?.(this.pipe.flushed());
     this.host.holdInput(this.sessionId, false);
     this.resolveClosed();
   }

@@ -23,6 +23,8 @@ import { GroupSession, type GroupHost } from "./group/session.js";
 import { P2PSession } from "./p2p.js";
 
 export const MAX_PENDING_SESSIONS = 128;
+/** How long close() waits for finished sessions' queued output. */
+const LINGER_MS = 1_000;
 
 export type AnySession = P2PSession | GroupSession;
 
@@ -263,8 +265,22 @@ export class SessionLayer implements GroupHost {
     session.onMessage(msg, p); // answers JOIN_REPLY
   }
 
+  /** Output a finished session still had queued (MLS sealing); close() lets it out first. */
+  private readonly lingering = new Set<Promise<void>>();
+
+  linger(flushed: Promise<void>): void {
+    const p = flushed.catch(() => undefined);
+    this.lingering.add(p);
+    void p.then(() => this.lingering.delete(p));
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.sessions.values()].map((s) => s.close()));
+    // last words (e.g. the ack of a GROUP_CLOSE) reach the link before it closes; bounded
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(this.lingering), new Promise((r) => (timer = setTimeout(r, LINGER_MS)))]);
+    clearTimeout(timer);
+    await new Promise((r) => setImmediate(r));
     this.incoming.end();
     await this.endpoint.close();
     await this.pumping;

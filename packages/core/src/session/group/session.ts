@@ -521,6 +521,7 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
     if (err.code === "CLOSED") this.inbox.end();
     else this.inbox.fail(err);
     this.host.forget(this.sessionId);
+    if (this.pipe !== undefined) this.host.linger?.(this.pipe.flushed());
     this.host.holdInput(this.sessionId, false);
     if (subscribed) {
       void this.host.leaveChannel(this.channels.data).catch(() => undefined);

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright the slim-ts authors
+
+// examples/official-agent as a user runs it: the program checks itself and exits 0 only on a correct result.
+
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+function runExample(name: string, timeoutMs: number): Promise<{ code: number | null; out: string; err: string }> {
+  // scripted models (no endpoint from the environment), plain output (not a terminal)
+  const env: Record<string, string | undefined> = { ...process.env, SLIM_TS_LLM: "scripted", DEMO_PLAIN: "1" };
+  const child = spawn(process.execPath, ["--import", "tsx", "--conditions=@slim/source", `examples/${name}/main.ts`], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (b: Buffer) => (out += b.toString()));
+  child.stderr.on("data", (b: Buffer) => (err += b.toString()));
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  return new Promise((resolve) =>
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, err });
+    }),
+  );
+}
+
+describe("examples/official-agent", () => {
+  it("an agent on @agntcy/slim-bindings gets the streamed draft over MLS, reviews it, votes and recounts", async () => {
+    const { code, out, err } = await runExample("official-agent", 40_000);
+    expect(code, `${out}\n${err}`).toBe(0);
+    expect(out).toContain("the official agent joined demo/official/room with MLS on");
+    expect(out).toContain("official agent reassembled 70 tokens (sha256 8a34c6513b6e244a");
+    expect(out).toContain("agent: Read all 70 tokens through the official bindings.");
+    expect(out).toContain("ballot accepted from demo/official/agent");
+    expect(out).toMatch(/✓ demo\/official\/agent recounted it with its own code: digest [0-9a-f]{12}/);
+    expect(out).toContain("result: decided, winner publish");
+    expect(out).toContain("ok: the official agent got all 70 tokens in order over MLS, voted, and verified the same digest as ours");
+  }, 45_000);
+});
