@@ -50,6 +50,7 @@ export class Endpoint implements AsyncDisposable {
   private readonly acks = new Map<bigint, (ok: boolean, error: string) => void>();
   private readonly errors: SlimError[] = [];
   private errorHandler: ((err: SlimError, msg: ProtoMessage) => void) | undefined;
+  private sink: ((msg: ProtoMessage) => void) | undefined;
   private closed = false;
   private nextSubId = randomBytes(8).readBigUInt64BE() >> 1n;
   private readonly subs = new Map<string, { id: bigint; via: number | undefined }>();
@@ -64,7 +65,7 @@ export class Endpoint implements AsyncDisposable {
     this.conn = attachLocal(
       processor,
       {
-        deliver: (m) => this.inbox.push(m),
+        deliver: (m) => (this.sink === undefined ? this.inbox.push(m) : (this.sink(m), true)),
         ack: (id, ok, err) => {
           const f = this.acks.get(id);
           this.acks.delete(id);
@@ -214,6 +215,16 @@ export class Endpoint implements AsyncDisposable {
   /** Hand a fully built message to the datapath. */
   submit(msg: ProtoMessage): void {
     this.conn.submit(msg);
+  }
+
+  /**
+   * Take every message routed here synchronously, as it arrives, instead of through messages()
+   * (the session layer does: it demultiplexes at once into bounded per-session queues). The
+   * handler must not throw.
+   */
+  setSink(handler: (msg: ProtoMessage) => void): void {
+    this.sink = handler;
+    for (const m of this.inbox.drain()) handler(m);
   }
 
   /** Everything routed to this endpoint. Iterate once; leaving the loop closes the endpoint's inbox. */

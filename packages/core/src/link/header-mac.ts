@@ -73,28 +73,12 @@ class PreimageWriter {
     this.buf.set(b, this.len);
     this.len += b.length;
   }
-  /** u32 length + UTF-8; ASCII is copied byte by byte, anything else goes through TextEncoder. */
+  /** u32 length + UTF-8, encoded in place. */
   str(s: string): void {
-    const n = s.length;
-    this.ensure(4 + n);
-    let ascii = true;
-    const at = this.len + 4;
-    for (let i = 0; i < n; i++) {
-      const c = s.charCodeAt(i);
-      if (c >= 0x80) {
-        ascii = false;
-        break;
-      }
-      this.buf[at + i] = c;
-    }
-    if (ascii) {
-      this.view.setUint32(this.len, n, true);
-      this.len = at + n;
-      return;
-    }
-    const b = utf8.encode(s);
-    this.u32(b.length);
-    this.bytes(b);
+    this.ensure(4 + 3 * s.length);
+    const { written } = utf8.encodeInto(s, this.buf.subarray(this.len + 4));
+    this.view.setUint32(this.len, written, true);
+    this.len += 4 + written;
   }
   optU64(v: bigint | undefined): void {
     if (v === undefined) this.byte(0);

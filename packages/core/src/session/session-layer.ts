@@ -35,7 +35,6 @@ export class SessionLayer implements GroupHost {
   readonly incoming = new AsyncQueue<AnySession>(MAX_PENDING_SESSIONS);
   private readonly awaitingWelcome = new Set<number>();
   readonly log: Logger;
-  private readonly pumping: Promise<void>;
 
   constructor(
     private readonly endpoint: Endpoint,
@@ -56,7 +55,13 @@ export class SessionLayer implements GroupHost {
       const s = sid === undefined ? undefined : (this.sessions.get(sid) as { control?: { fail(id: number, e: SlimError): void } } | undefined);
       s?.control?.fail(p!.session!.messageId, new SlimError("SESSION", `send failure reported by the local node: ${err.message}`));
     });
-    this.pumping = this.pump();
+    endpoint.setSink((msg) => {
+      try {
+        this.dispatch(msg);
+      } catch (err) {
+        this.log.warn("session message dropped", { error: SlimError.from(err).message });
+      }
+    });
   }
 
   get name(): Name {
@@ -84,20 +89,6 @@ export class SessionLayer implements GroupHost {
 
   accept(session: GroupSession): void {
     if (!this.incoming.push(session)) session.finish(new SlimError("SESSION", "too many sessions waiting to be accepted"));
-  }
-
-  private async pump(): Promise<void> {
-    try {
-      for await (const msg of this.endpoint.messages()) {
-        try {
-          this.dispatch(msg);
-        } catch (err) {
-          this.log.warn("session message dropped", { error: SlimError.from(err).message });
-        }
-      }
-    } catch (err) {
-      this.log.warn("session pump ended", { error: SlimError.from(err).message });
-    }
   }
 
   send(msg: ProtoMessage): void {
@@ -283,6 +274,5 @@ export class SessionLayer implements GroupHost {
     await new Promise((r) => setImmediate(r));
     this.incoming.end();
     await this.endpoint.close();
-    await this.pumping;
   }
 }
