@@ -50,15 +50,19 @@ export class MlsPipe {
     });
   }
 
-  /** Check and open `p`, then run `then` (the session's own handling), after everything before it. */
-  receive(p: ProtoPublish, then: () => void | Promise<void>): void {
+  /**
+   * Check and open `p`, then run `then` (the session's own handling), after everything before it.
+   * `delivered` says a data message is a resend of one already delivered: it is not opened (MLS
+   * would refuse nothing, but the work is wasted), only handled, i.e. acked again and dropped.
+   */
+  receive(p: ProtoPublish, then: () => void | Promise<void>, delivered?: () => boolean): void {
     this.in = this.in.then(async () => {
       const type = p.session?.sessionMessageType ?? 0;
       if (isCommandMessageType(type) && !this.host.verifyCommand(p)) {
         this.dropped.unverified++;
         return;
       }
-      if (isSealed(p)) {
+      if (isSealed(p) && delivered?.() !== true) {
         try {
           await this.mls.open(p);
         } catch (err) {

@@ -16,7 +16,7 @@ import { protoNameOf, fromProtoName, toProtoName } from "../wire/names.js";
 import { appPayloadOf, buildPublish, commandOf, publishOf, randomMessageId, type PublishSpec } from "./build.js";
 import { ControlRequests, DEFAULT_CONTROL_INTERVAL_MS, DEFAULT_CONTROL_RETRIES } from "./control.js";
 import { DataReceiver } from "./receiver.js";
-import { DataSender, type OutboundData } from "./sender.js";
+import { DataSender, MAX_IN_FLIGHT, MAX_IN_FLIGHT_MLS, type OutboundData } from "./sender.js";
 import { EventFeed } from "./events.js";
 import { MlsPipe } from "./mls-pipe.js";
 import type { SessionMls } from "./mls-session.js";
@@ -118,6 +118,7 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
       },
       reliable,
       () => [key(protoNameOf(this.peerName))],
+      mls === undefined ? MAX_IN_FLIGHT : MAX_IN_FLIGHT_MLS,
     );
     this.receiver = new DataReceiver<SessionMessage>(
       {
@@ -245,7 +246,7 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
       const type = p.session!.sessionMessageType;
       if (type === SessionMessageType.GROUP_WELCOME && this.state === "joining") await this.joinMls(p);
       this.handle(msg, p);
-    });
+    }, () => this.reliable !== undefined && p.session!.sessionMessageType === SessionMessageType.MSG && this.receiver.has(key(p.header!.source), p.session!.messageId));
   }
 
   /** Responder with MLS: enter the group with the initiator's Welcome. */

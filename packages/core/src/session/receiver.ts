@@ -68,6 +68,13 @@ export class DataReceiver<T> {
     }
   }
 
+  /** Whether `id` from `source` was delivered or is held already (a resend of it needs no opening). */
+  has(source: string, id: number): boolean {
+    const s = this.sources.get(source);
+    if (s === undefined || s.last === undefined) return false;
+    return id === s.last || before(id, s.last) || s.held.has(id);
+  }
+
   /** The sender no longer has `id`: report it lost and move on. */
   onLost(source: string, id: number): void {
     const s = this.sources.get(source);

@@ -11,6 +11,11 @@ import { MAX_DATA_MESSAGE_ID } from "./build.js";
 /** Unacknowledged messages one reliable sender may have; publish() waits for room beyond. */
 export const MAX_IN_FLIGHT = 4_096;
 /**
+ * The same for MLS sessions: every message costs the receiver a decryption in a single lane, so
+ * a long queue there delays acks past the resend timer, and each resend (re-encrypted) adds work.
+ */
+export const MAX_IN_FLIGHT_MLS = 256;
+/**
  * Sent messages kept for retransmission requests. Twice the in-flight window, so a
  * late or repeated request for a message acknowledged moments ago is still answered
  * (upstream keeps 512 and then answers "lost" for messages the receiver may well have).
@@ -56,6 +61,7 @@ export class DataSender {
     private readonly io: SenderIo,
     private readonly reliable: ReliableSettings | undefined,
     private readonly endpoints: () => string[],
+    private readonly maxInFlight: number = MAX_IN_FLIGHT,
   ) {}
 
   private takeId(): number {
@@ -69,7 +75,7 @@ export class DataSender {
       this.io.send(this.takeId(), data, undefined, false);
       return;
     }
-    while (this.inFlight.size >= MAX_IN_FLIGHT) await new Promise<void>((r) => this.roomWaiters.push(r));
+    while (this.inFlight.size >= this.maxInFlight) await new Promise<void>((r) => this.roomWaiters.push(r));
     return this.send(this.takeId(), data);
   }
 
@@ -84,7 +90,7 @@ export class DataSender {
       this.io.send(id, data, to, false);
       return;
     }
-    while (this.inFlight.size >= MAX_IN_FLIGHT) await new Promise<void>((r) => this.roomWaiters.push(r));
+    while (this.inFlight.size >= this.maxInFlight) await new Promise<void>((r) => this.roomWaiters.push(r));
     return this.track(id, data, new Set([to]), to);
   }
 

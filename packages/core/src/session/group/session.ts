@@ -17,7 +17,7 @@ import { appPayloadOf, buildPublish, MAX_DATA_MESSAGE_ID, type PublishSpec } fro
 import { ControlRequests, DEFAULT_CONTROL_INTERVAL_MS, DEFAULT_CONTROL_RETRIES } from "../control.js";
 import type { SessionHost } from "../p2p.js";
 import { DataReceiver } from "../receiver.js";
-import { DataSender, type OutboundData } from "../sender.js";
+import { DataSender, MAX_IN_FLIGHT, MAX_IN_FLIGHT_MLS, type OutboundData } from "../sender.js";
 import { EventFeed } from "../events.js";
 import { MlsPipe } from "../mls-pipe.js";
 import type { SessionMls } from "../mls-session.js";
@@ -133,6 +133,7 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
       },
       reliable,
       () => [...this.endpoints],
+      mls === undefined ? MAX_IN_FLIGHT : MAX_IN_FLIGHT_MLS,
     );
     this.receiver = new DataReceiver<SessionMessage>(
       {
@@ -276,6 +277,10 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
       if (this.selfOffline && !this.passesWhileOffline(p.session!.sessionMessageType)) return;
       if (this.role === "participant" && !(await participant.applyMls(this, p))) return;
       this.handle(msg, p);
+    }, () => {
+      if (this.reliable === undefined || p.session!.sessionMessageType !== SessionMessageType.MSG) return false;
+      const source = fromProtoName(p.header!.source);
+      return source !== undefined && this.receiver.has(memberKey(source), p.session!.messageId);
     });
   }
 
