@@ -23,9 +23,13 @@ export function isSealed(p: ProtoPublish): boolean {
   return (t === SessionMessageType.MSG || t === SessionMessageType.RTX_REPLY) && p.header?.error !== true && p.msg?.contentType.case === "appPayload";
 }
 
+/** Inbound messages handled between two turns of the event loop. */
+const YIELD_EVERY = 16;
+
 export class MlsPipe {
   private out: Promise<void> = Promise.resolve();
   private in: Promise<void> = Promise.resolve();
+  private handled = 0;
   /** Messages dropped on the way in, by reason (for status and tests). */
   readonly dropped = { unverified: 0, undecryptable: 0 };
 
@@ -35,11 +39,12 @@ export class MlsPipe {
     private readonly log: Logger = noopLogger,
   ) {}
 
-  send(msg: ProtoMessage): void {
+  /** Resolves when `msg` reached the datapath (or could not be sealed, which is logged). */
+  send(msg: ProtoMessage): Promise<void> {
     this.host.stamp(msg);
     const p = publishOf(msg);
     const seal = p !== undefined && isSealed(p);
-    this.out = this.out.then(async () => {
+    return (this.out = this.out.then(async () => {
       try {
         if (seal) await this.mls.seal(p!);
         this.host.submit(msg);
@@ -47,7 +52,7 @@ export class MlsPipe {
         // not in the group (yet or any more): the reliable layer resends, or the caller was told
         this.log.info("MLS: message not sent", { error: SlimError.from(err).message });
       }
-    });
+    }));
   }
 
   /**
@@ -57,6 +62,8 @@ export class MlsPipe {
    */
   receive(p: ProtoPublish, then: () => void | Promise<void>, delivered?: () => boolean): void {
     this.in = this.in.then(async () => {
+      // a long backlog is worked through in microtasks: let timers and sockets run now and then
+      if (++this.handled % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
       const type = p.session?.sessionMessageType ?? 0;
       if (isCommandMessageType(type) && !this.host.verifyCommand(p)) {
         this.dropped.unverified++;

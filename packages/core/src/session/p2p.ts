@@ -144,7 +144,7 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
     return this.peerConn === undefined ? {} : { forwardTo: BigInt(this.peerConn) };
   }
 
-  private emit(spec: Partial<PublishSpec> & { type: SessionMessageType; messageId: number }, to: Name = this.peerName): void {
+  private emit(spec: Partial<PublishSpec> & { type: SessionMessageType; messageId: number }, to: Name = this.peerName): void | Promise<void> {
     this.sentSinceTick = true;
     const msg = buildPublish({
       source: protoNameOf(this.host.name),
@@ -153,12 +153,12 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
       sessionId: this.sessionId,
       ...spec,
     });
-    if (this.pipe === undefined) this.host.send(msg);
-    else this.pipe.send(msg);
+    if (this.pipe === undefined) return this.host.send(msg);
+    return this.pipe.send(msg);
   }
 
-  private sendData(id: number, data: OutboundData, asRtx: boolean, forwardTo?: bigint): void {
-    this.emit({
+  private sendData(id: number, data: OutboundData, asRtx: boolean, forwardTo?: bigint): void | Promise<void> {
+    return this.emit({
       type: asRtx ? SessionMessageType.RTX_REPLY : SessionMessageType.MSG,
       messageId: id,
       app: { payloadType: data.payloadType, blob: data.blob },
@@ -171,6 +171,9 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
 
   /** Discovery, join, welcome; resolves once the peer acked the welcome. */
   async establish(metadata: Map<string, string>): Promise<void> {
+    // the MLS group is made while discovery runs (upstream makes it on the first reply)
+    const creating = this.mls?.create();
+    creating?.catch(() => undefined);
     const discoveryId = randomMessageId();
     const reply = await this.control.request(discoveryId, "discovery", () =>
       this.emit({ type: SessionMessageType.DISCOVERY_REQUEST, messageId: discoveryId, command: { case: "discoveryRequest", value: {} } }, this.peerName.withoutId()),
@@ -181,8 +184,7 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
     this.peerName = found;
     this.peerConn = rp?.header?.incomingConn === undefined ? undefined : Number(rp.header.incomingConn);
     this.host.route(found, this.peerConn);
-    // as upstream, the moderator's group exists from the first discovery reply on
-    await this.mls?.create();
+    await creating;
 
     const joinId = randomMessageId();
     const joinReply = await this.control.request(joinId, "join", () =>
@@ -298,7 +300,7 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
           this.state = "open";
           this.resolveOpened();
         }
-        return this.emit({ type: SessionMessageType.GROUP_ACK, messageId: id, command: { case: "groupAck", value: {} } });
+        return void this.emit({ type: SessionMessageType.GROUP_ACK, messageId: id, command: { case: "groupAck", value: {} } });
       case SessionMessageType.GROUP_CLOSE:
         this.emit({ type: SessionMessageType.GROUP_ACK, messageId: id, command: { case: "groupAck", value: {} } });
         if (this.state !== "closed") this.feed.emit("left", this.peerName, "closed the session");

@@ -36,14 +36,20 @@ export interface OutboundData {
 interface InFlight {
   data: OutboundData;
   waiting: Set<string>;
+  /** A direct message (publish_to): resent to this endpoint only. */
+  to: string | undefined;
   sends: number;
   timer: NodeJS.Timeout | undefined;
   done: (err?: SlimError) => void;
 }
 
 export interface SenderIo {
-  /** Send data message `id` to one endpoint (or to the session destination when `to` is undefined). */
-  send(id: number, data: OutboundData, to: string | undefined, asRtxReply: boolean, forwardTo?: bigint): void;
+  /**
+   * Send data message `id` to one endpoint (or to the session destination when `to` is undefined).
+   * MLS sessions seal it first: the promise says when it reached the datapath (the resend timer
+   * starts then, not while it waits to be sealed).
+   */
+  send(id: number, data: OutboundData, to: string | undefined, asRtxReply: boolean, forwardTo?: bigint): void | Promise<void>;
   /** Send an error RTX_REPLY: the requested id is gone from the buffer. */
   sendLost(id: number, to: string, forwardTo?: bigint): void;
   /** Endpoints that stopped acking after the retry budget. */
@@ -101,12 +107,22 @@ export class DataSender {
 
   private track(id: number, data: OutboundData, waiting: Set<string>, to: string | undefined): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const f: InFlight = { data, waiting, sends: 1, timer: undefined, done: (err) => (err ? reject(err) : resolve()) };
+      const f: InFlight = { data, waiting, to, sends: 1, timer: undefined, done: (err) => (err ? reject(err) : resolve()) };
       this.inFlight.set(id, f);
-      this.io.send(id, data, to, false);
+      const sent = this.io.send(id, data, to, false);
       if (waiting.size === 0) return this.finish(id, f);
-      this.arm(id, f);
+      this.armAfter(id, f, sent);
     });
+  }
+
+  private armAfter(id: number, f: InFlight, sent: void | Promise<void>): void {
+    if (!(sent instanceof Promise)) return this.arm(id, f);
+    sent.then(
+      () => {
+        if (this.inFlight.get(id) === f) this.arm(id, f);
+      },
+      () => undefined,
+    );
   }
 
   private remember(id: number, data: OutboundData): void {
@@ -123,8 +139,12 @@ export class DataSender {
         return this.finish(id, f);
       }
       f.sends++;
-      for (const to of f.waiting) this.io.send(id, f.data, to, false);
-      this.arm(id, f);
+      // several members missing it: once to everyone (the others ack a duplicate and drop it),
+      // rather than one copy per member, each sealed anew in MLS sessions
+      if (f.to === undefined && f.waiting.size > 1) return this.armAfter(id, f, this.io.send(id, f.data, undefined, false));
+      let last: void | Promise<void> = undefined;
+      for (const to of f.waiting) last = this.io.send(id, f.data, to, false);
+      this.armAfter(id, f, last);
     }, r.intervalMs);
   }
 

@@ -92,7 +92,7 @@ describe("DataSender", () => {
     const lost: number[] = [];
     const silent: string[][] = [];
     const s = new DataSender(
-      { send: (id, _d, to, rtx) => sent.push({ id, to, rtx }), sendLost: (id) => lost.push(id), endpointsSilent: (k) => silent.push(k) },
+      { send: (id, _d, to, rtx) => void sent.push({ id, to, rtx }), sendLost: (id) => lost.push(id), endpointsSilent: (k) => silent.push(k) },
       reliable ? R : undefined,
       () => ["peer"],
     );

@@ -31,7 +31,7 @@ export function replyJoin(s: GroupSession, messageId: number, incomingConn: bigi
       },
       s.moderator,
     );
-  if (s.mls === undefined) return send();
+  if (s.mls === undefined) return void send();
   s.joinKeyPackage ??= s.mls.keyPackage();
   s.joinKeyPackage.then(send, (err: unknown) => s.finish(SlimError.from(err, "MLS")));
 }

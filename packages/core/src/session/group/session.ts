@@ -194,7 +194,7 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
   // ---- sending -------------------------------------------------------------
 
   /** @internal Send one session message from us. */
-  emit(spec: Partial<PublishSpec> & { type: SessionMessageType; messageId: number }, to: Name, fanout = 1): void {
+  emit(spec: Partial<PublishSpec> & { type: SessionMessageType; messageId: number }, to: Name, fanout = 1): void | Promise<void> {
     if (sameName(to, this.channels.data) || sameName(to, this.channels.control)) this.sentSinceTick = true;
     const msg = buildPublish({
       source: protoNameOf(this.host.name),
@@ -204,8 +204,8 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
       fanout,
       ...spec,
     });
-    if (this.pipe === undefined) this.host.send(msg);
-    else this.pipe.send(msg);
+    if (this.pipe === undefined) return this.host.send(msg);
+    return this.pipe.send(msg);
   }
 
   /** @internal GROUP_ACK / LEAVE_REPLY style answer, unicast to `to` on the connection the request came from. */
@@ -213,11 +213,11 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
     this.emit({ type, messageId, command, ...(incomingConn === undefined ? {} : { forwardTo: incomingConn }) }, to);
   }
 
-  private sendData(id: number, data: OutboundData, to: string | undefined, asRtx: boolean, forwardTo?: bigint): void {
-    // a resend goes to the silent member itself, as upstream rewrites the destination
+  private sendData(id: number, data: OutboundData, to: string | undefined, asRtx: boolean, forwardTo?: bigint): void | Promise<void> {
+    // a resend to one member goes to it itself, as upstream rewrites the destination
     const dst = to === undefined ? this.channels.data : this.nameOf(to);
     if (dst === undefined) return;
-    this.emit(
+    return this.emit(
       {
         type: asRtx ? SessionMessageType.RTX_REPLY : SessionMessageType.MSG,
         messageId: id,
