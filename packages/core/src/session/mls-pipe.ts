@@ -30,6 +30,7 @@ export class MlsPipe {
   private out: Promise<void> = Promise.resolve();
   private in: Promise<void> = Promise.resolve();
   private handled = 0;
+  private commandsQueued = 0;
   /** Messages dropped on the way in, by reason (for status and tests). */
   readonly dropped = { unverified: 0, undecryptable: 0 };
 
@@ -61,29 +62,43 @@ export class MlsPipe {
    * would refuse nothing, but the work is wasted), only handled, i.e. acked again and dropped.
    */
   receive(p: ProtoPublish, then: () => void | Promise<void>, delivered?: () => boolean): void {
+    const type = p.session?.sessionMessageType ?? 0;
+    const command = isCommandMessageType(type);
+    // Data is opened as it arrives (the group orders the work; signature checks may overlap),
+    // unless a command waits in the lane: a commit must be applied before what follows it.
+    let opening: Promise<boolean> | undefined;
+    if (!command && this.commandsQueued === 0 && isSealed(p) && delivered?.() !== true) opening = this.open(p, type);
+    if (command) this.commandsQueued++;
     this.in = this.in.then(async () => {
       // a long backlog is worked through in microtasks: let timers and sockets run now and then
       if (++this.handled % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
-      const type = p.session?.sessionMessageType ?? 0;
-      if (isCommandMessageType(type) && !this.host.verifyCommand(p)) {
-        this.dropped.unverified++;
-        return;
-      }
-      if (isSealed(p) && delivered?.() !== true) {
-        try {
-          await this.mls.open(p);
-        } catch (err) {
-          this.dropped.undecryptable++;
-          this.log.info("MLS: message dropped", { error: SlimError.from(err).message, type });
+      if (command) {
+        this.commandsQueued--;
+        if (!this.host.verifyCommand(p)) {
+          this.dropped.unverified++;
           return;
         }
       }
+      if (opening !== undefined) {
+        if (!(await opening)) return;
+      } else if (isSealed(p) && delivered?.() !== true && !(await this.open(p, type))) return;
       try {
         await then();
       } catch (err) {
         this.log.info("MLS session message failed", { error: SlimError.from(err).message, type });
       }
     });
+  }
+
+  private open(p: ProtoPublish, type: number): Promise<boolean> {
+    return this.mls.open(p).then(
+      () => true,
+      (err: unknown) => {
+        this.dropped.undecryptable++;
+        this.log.info("MLS: message dropped", { error: SlimError.from(err).message, type });
+        return false;
+      },
+    );
   }
 
   /** Resolves once everything emitted so far reached the datapath. */

@@ -13,7 +13,16 @@
 import { encodeHeaderAad } from "../auth/header-signature.js";
 import type { IdentityVerifier } from "../auth/types.js";
 import { SlimError } from "../errors.js";
-import { checkHeaderIntegrity, MlsGroup, shouldCheckHeaderIntegrity, type MlsCiphersuiteId, type MlsIdentity, type MlsMember, type PendingKeyPackage } from "../mls/index.js";
+import { checkHeaderIntegrity, shouldCheckHeaderIntegrity } from "../mls/header-integrity.js";
+import type { MlsGroup } from "../mls/group.js";
+import type { MlsCiphersuiteId } from "../mls/profile.js";
+import type { MlsIdentity } from "../mls/credentials.js";
+import type { PendingKeyPackage } from "../mls/key-package.js";
+import type { MlsMember } from "../mls/types.js";
+
+/** ts-mls and its crypto load on first use: apps that never use MLS do not carry them. */
+let engine: Promise<typeof import("../mls/group.js")> | undefined;
+const mlsEngine = () => (engine ??= import("../mls/group.js"));
 import type { ProtoPublish } from "../wire/gen/dataplane.js";
 
 /** MLS as a session option: on with the defaults, or tuned. */
@@ -63,7 +72,10 @@ export class SessionMls {
   }
 
   private get groupOptions() {
-    return { verifier: this.ctx.verifier, ...(this.options.ciphersuite === undefined ? {} : { ciphersuite: this.options.ciphersuite }) };
+    return {
+      verifier: this.ctx.verifier,
+      ...(this.options.ciphersuite === undefined ? {} : { ciphersuite: this.options.ciphersuite }),
+    };
   }
 
   private need(): MlsGroup {
@@ -75,6 +87,7 @@ export class SessionMls {
 
   async create(): Promise<void> {
     if (this.group !== undefined) return;
+    const { MlsGroup } = await mlsEngine();
     this.group = await MlsGroup.create(undefined, this.ctx.identity, this.groupOptions);
   }
 
@@ -112,6 +125,7 @@ export class SessionMls {
 
   /** A fresh key package for a JoinReply or RejoinRequest; its private part waits for the Welcome. */
   async keyPackage(): Promise<Uint8Array> {
+    const { MlsGroup } = await mlsEngine();
     this.pending = await MlsGroup.createKeyPackage(this.ctx.identity, this.options.ciphersuite === undefined ? {} : { ciphersuite: this.options.ciphersuite });
     return this.pending.bytes;
   }
@@ -121,6 +135,7 @@ export class SessionMls {
     if (this.ready && !rejoining) return;
     const pending = this.pending;
     if (pending === undefined) throw new SlimError("MLS", "welcome without a key package of ours");
+    const { MlsGroup } = await mlsEngine();
     this.group = await MlsGroup.join(welcome, pending, this.groupOptions);
     this.pending = undefined;
     this.commitId = commitId;
