@@ -3,28 +3,8 @@
 
 // examples/voting as a user runs it: the program checks itself and exits 0 only on a correct result.
 
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-
-function runExample(name: string, timeoutMs: number): Promise<{ code: number | null; out: string; err: string }> {
-  // scripted models (no endpoint from the environment), plain output (not a terminal)
-  const env: Record<string, string | undefined> = { ...process.env, SLIM_TS_LLM: "scripted", DEMO_PLAIN: "1" };
-  const child = spawn(process.execPath, ["--import", "tsx", "--conditions=@slim/source", `examples/${name}/main.ts`], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (b: Buffer) => (out += b.toString()));
-  child.stderr.on("data", (b: Buffer) => (err += b.toString()));
-  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-  return new Promise((resolve) =>
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err });
-    }),
-  );
-}
+import { runExample } from "../helpers/examples.js";
 
 describe("examples/voting", () => {
   it("five LangGraph and LlamaIndex agents vote over MLS and every voter verifies the tally", async () => {
