@@ -120,6 +120,21 @@ export function ed25519PublicKeyFromRaw(bytes: Uint8Array): KeyObject | undefine
   }
 }
 
+/** Public keys seen recently, by their bytes: a peer signs every control message with the same key. */
+const keyCache = new Map<string, KeyObject>();
+const KEY_CACHE_SIZE = 1_024;
+
+function cachedKey(raw: Uint8Array, make: (raw: Uint8Array) => KeyObject | undefined): KeyObject | undefined {
+  const id = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString("base64");
+  const hit = keyCache.get(id);
+  if (hit !== undefined) return hit;
+  const key = make(raw);
+  if (key === undefined) return undefined;
+  keyCache.set(id, key);
+  if (keyCache.size > KEY_CACHE_SIZE) keyCache.delete(keyCache.keys().next().value!);
+  return key;
+}
+
 /**
  * Verify a header-integrity signature the way the official `verify_header_aad` does: the key length
  * selects the scheme (65 or 33 bytes: ECDSA P-256 SHA-256 with a DER signature; 32 bytes: Ed25519).
@@ -128,11 +143,11 @@ export function ed25519PublicKeyFromRaw(bytes: Uint8Array): KeyObject | undefine
 export function verifyWithRawPublicKey(publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array): boolean {
   try {
     if (publicKey.length === 65 || publicKey.length === 33) {
-      const key = p256PublicKeyFromSec1(publicKey);
+      const key = cachedKey(publicKey, p256PublicKeyFromSec1);
       return key !== undefined && verify("sha256", data, { key, dsaEncoding: "der" }, signature);
     }
     if (publicKey.length === 32) {
-      const key = ed25519PublicKeyFromRaw(publicKey);
+      const key = cachedKey(publicKey, ed25519PublicKeyFromRaw);
       return key !== undefined && signature.length === 64 && verify(null, data, key, signature);
     }
     return false;
