@@ -8,6 +8,7 @@
 // a commit, and rejoins (NACK, REJOIN_REQUEST, REJOIN_REPLY) in both directions.
 
 import { createApp } from "@slim-ts/core";
+import { proto } from "@slim-ts/core/internal";
 import { startNode } from "@slim-ts/node-embedded";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SECRET, startOfficialApp } from "../helpers/official/index.js";
@@ -182,5 +183,40 @@ describe("MLS groups of our apps", () => {
       await new Promise((r) => setTimeout(r, 60));
     }
     expect((await rd.take(5)).map((m) => m.text())).toEqual(["m0", "m1", "m2", "m3", "m4"]);
+  });
+
+  it("a member that missed a commit catches up by itself: the moderator's heartbeat shows a later epoch, it rejoins", async () => {
+    const FAST = { intervalMs: 100, maxRetries: 3 };
+    await using node = await startNode({ listen: "127.0.0.1:0" });
+    const opts = { secret: DEFAULT_SECRET, connect: node.url, heartbeatIntervalMs: 200 };
+    await using mod = await createApp({ name: "org/ns/mod", ...opts });
+    await using b = await createApp({ name: "org/ns/b", ...opts });
+    await using c = await createApp({ name: "org/ns/c", ...opts });
+    const group = await mod.createSession({ type: "group", channel: "org/ns/catch-up" }, { reliable: FAST, mls: true });
+    const ib = acceptGroup(b);
+    await group.invite("org/ns/b");
+    const gb = await ib;
+    // b loses every GROUP_UPDATE for a while (the moderator gives up on it after its retries)
+    const pipe = (gb as unknown as { pipe: { receive: (p: { session?: { sessionMessageType: number } }, ...rest: unknown[]) => void } }).pipe;
+    const receive = pipe.receive.bind(pipe);
+    let dropping = true;
+    pipe.receive = (p, ...rest) => {
+      if (dropping && p.session?.sessionMessageType === proto.SessionMessageType.GROUP_UPDATE) return;
+      receive(p, ...rest);
+    };
+    const ic = acceptGroup(c);
+    await group.invite("org/ns/c");
+    const gc = await ic;
+    dropping = false;
+    const missed = group.epoch!;
+    expect(gb.epoch).toBe(missed - 1n);
+    // the rejoin is one more commit: both end up past the epoch b missed, together
+    await expect.poll(() => gb.epoch !== undefined && gb.epoch > missed && gb.epoch === group.epoch, { timeout: 3_000 }).toBe(true);
+    await expect.poll(() => gb.participants().length, { timeout: 2_000 }).toBe(3);
+    const atB = reader(gb);
+    await group.publish(enc.encode("all caught up"));
+    expect((await atB.take(1)).map((m) => m.text())).toEqual(["all caught up"]);
+    await gc.publish(enc.encode("hello b"));
+    expect((await atB.take(1)).map((m) => m.text())).toEqual(["hello b"]);
   });
 });

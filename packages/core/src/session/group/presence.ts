@@ -81,8 +81,23 @@ export function markOnline(s: GroupSession, key: string, reason: string): void {
   s.feed.emit("online", name, reason);
 }
 
-/** A HEARTBEAT: an offline member that speaks again is back (and hears from us at the next tick). */
-export function onHeartbeat(s: GroupSession, source: Name): void {
+/**
+ * A HEARTBEAT: an offline member that speaks again is back (and hears from us at the next tick).
+ * A participant that sees the moderator at a later MLS epoch missed a commit: it asks to rejoin.
+ */
+export function onHeartbeat(s: GroupSession, source: Name, p?: ProtoPublish): void {
+  const cmd = p === undefined ? undefined : commandOf(p);
+  const epoch = cmd?.case === "heartbeat" ? cmd.value.epoch : undefined;
+  const ours = s.mls?.epoch;
+  if (
+    s.role === "participant" && epoch !== undefined && epoch !== NO_MLS_EPOCH && ours !== undefined && epoch > ours &&
+    memberKey(source) === memberKey(s.moderator) && !s.rejoining && !s.selfOffline && !s.statusChange
+  ) {
+    s.statusChange = true;
+    rejoinMls(s)
+      .catch((err: unknown) => s.host.log?.info("rejoin after a missed commit failed", { error: SlimError.from(err).message }))
+      .finally(() => (s.statusChange = false));
+  }
   const k = memberKey(source);
   if (!s.offline.has(k)) return;
   markOnline(s, k, "heartbeat received");

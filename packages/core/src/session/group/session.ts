@@ -329,7 +329,7 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
       case SessionMessageType.UPDATE_PARTICIPANT_STATE:
         return presence.onStateUpdate(this, p, source);
       case SessionMessageType.HEARTBEAT:
-        return presence.onHeartbeat(this, source);
+        return presence.onHeartbeat(this, source, p);
       case SessionMessageType.GROUP_NACK:
         // (with MLS a NACK to our rejoin means a new epoch: REJOIN_REQUEST follows)
         this.acks.nack(id, from);
