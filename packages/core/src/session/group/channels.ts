@@ -5,7 +5,7 @@
 // moderator does: XXH3-128 of "<tokenId>/<c0>/<c1>/<c2>/data" (and "/control"),
 // seed = salt (0 unless the two ids collide), folded out of the reserved range.
 
-import { xxhash128 } from "hash-wasm";
+import { xxh3128 } from "../../names/app-id.js";
 import { SlimError } from "../../errors.js";
 import { ANY_ID, RESERVED_ID_FLOOR, type Name } from "../../names/name.js";
 
@@ -13,7 +13,7 @@ const RESERVED_IDS = 50n;
 const MAX_SALT = 10;
 
 async function channelId(input: string, salt: number): Promise<bigint> {
-  let id = BigInt(`0x${await xxhash128(input, salt, 0)}`);
+  let id = BigInt(`0x${await xxh3128(input, salt, 0)}`);
   if (id >= RESERVED_ID_FLOOR) id = (id % (ANY_ID - RESERVED_IDS - 1n)) + 1n;
   return id;
 }
