@@ -19,6 +19,7 @@ import { deriveGroupChannels } from "./session/group/channels.js";
 import { GroupSession } from "./session/group/session.js";
 import { P2PSession } from "./session/p2p.js";
 import { SessionLayer, type AnySession } from "./session/session-layer.js";
+import type { SessionMls } from "./session/mls-session.js";
 import type { SessionOptions } from "./session/types.js";
 import { withDeadline, type AbortOptions } from "./util/abort.js";
 
@@ -116,8 +117,7 @@ export class SlimApp implements AsyncDisposable {
       // members always get timer settings (official participants refuse a group invitation without
       // them) and then ack and retransmit, so the moderator does too, with the same defaults
       const reliable = o.data.reliable ?? { intervalMs: DEFAULT_CONTROL_INTERVAL_MS, maxRetries: DEFAULT_CONTROL_RETRIES };
-      const mlsOption = o.data.mls;
-      const mls = mlsOption === undefined || mlsOption === false ? undefined : this.layer.newMls(mlsOption === true ? {} : mlsOption);
+      const mls = this.mlsOf(o.data.mls);
       await mls?.create();
       const group = new GroupSession(this.layer, randomSessionId(), "moderator", this.name, channels, reliable, o.data.metadata ?? {}, this.layer.heartbeatIntervalMs, mls);
       this.layer.add(group);
@@ -141,8 +141,7 @@ export class SlimApp implements AsyncDisposable {
     const metadata = o.data.metadata ?? {};
     // like the official setRoute, done for the user: unknown names go to the node this app dialed
     if (this.link !== undefined) await this.layer.routeVia(peer.withoutId(), this.link.id);
-    const mlsOption = o.data.mls;
-    const mls = mlsOption === undefined || mlsOption === false ? undefined : this.layer.newMls(mlsOption === true ? {} : mlsOption);
+    const mls = this.mlsOf(o.data.mls);
     const session = new P2PSession(this.layer, randomSessionId(), true, peer, o.data.reliable, metadata, this.layer.heartbeatIntervalMs, mls);
     this.layer.add(session);
     try {
@@ -157,6 +156,10 @@ export class SlimApp implements AsyncDisposable {
       throw err;
     }
     return session;
+  }
+
+  private mlsOf(option: SessionOptions["mls"]): SessionMls | undefined {
+    return option === undefined || option === false ? undefined : this.layer.newMls(option === true ? {} : option);
   }
 
   /**

@@ -169,8 +169,7 @@ export class SessionMux {
   /** `id` undefined: a plain request, answered with a plain reply (or nothing, if the handler fails). */
   private async answer(req: SessionMessage, id: string | undefined): Promise<void> {
     const h = this.handler;
-    const respond = (data: Uint8Array, metadata: Record<string, string>) =>
-      typeof req.reply === "function" ? req.reply(data, { metadata }) : this.session.publish(data, { metadata });
+    const respond = (data: Uint8Array, metadata: Record<string, string>) => req.reply(data, { metadata });
     let out: Promise<void>;
     try {
       if (h === undefined) throw new SlimError("SESSION", "no request handler on this session");

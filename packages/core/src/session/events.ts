@@ -5,6 +5,7 @@
 // them: the feed keeps the latest EVENT_BACKLOG and drops older ones, so an
 // app that ignores events never slows its session down.
 
+import { SlimError } from "../errors.js";
 import type { Name } from "../names/name.js";
 import { AsyncQueue } from "../util/async-queue.js";
 import type { ParticipantEvent } from "./types.js";
@@ -26,7 +27,7 @@ export class EventFeed {
 
   /** The events, in order; ends when the session ends. Iterate once. */
   iterable(): AsyncIterable<ParticipantEvent> {
-    if (this.iterated) throw new Error("session events can be iterated once");
+    if (this.iterated) throw new SlimError("INVALID_ARGUMENT", "session events can be iterated once");
     this.iterated = true;
     return this.queue;
   }

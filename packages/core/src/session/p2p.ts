@@ -10,12 +10,12 @@ import { SlimError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { ANY_ID, Name } from "../names/name.js";
 import { AsyncQueue } from "../util/async-queue.js";
-import { withDeadline } from "../util/abort.js";
 import { SessionMessageType, SessionType, type ProtoMessage, type ProtoName, type ProtoPublish } from "../wire/gen/dataplane.js";
 import { protoNameOf, fromProtoName, toProtoName } from "../wire/names.js";
 import { appPayloadOf, buildPublish, commandOf, publishOf, randomMessageId, type PublishSpec } from "./build.js";
 import { ControlRequests, DEFAULT_CONTROL_INTERVAL_MS, DEFAULT_CONTROL_RETRIES } from "./control.js";
 import { DataReceiver } from "./receiver.js";
+import { bounded, outboundOf, whenWritable } from "./outbound.js";
 import { DataSender, MAX_IN_FLIGHT, MAX_IN_FLIGHT_MLS, type OutboundData } from "./sender.js";
 import { EventFeed } from "./events.js";
 import { MlsPipe } from "./mls-pipe.js";
@@ -28,7 +28,6 @@ export const DEFAULT_MAX_PENDING_MESSAGES = 10_000;
 export const HEARTBEAT_INTERVAL_MS = 10_000;
 export const MAX_MISSED_HEARTBEATS = 3;
 const NO_EPOCH = (1n << 64n) - 1n;
-const DEFAULT_PUBLISH_TIMEOUT_MS = 60_000;
 
 /** What a session needs from its app. */
 export interface SessionHost {
@@ -145,16 +144,23 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
   }
 
   private emit(spec: Partial<PublishSpec> & { type: SessionMessageType; messageId: number }, to: Name = this.peerName): void | Promise<void> {
-    this.sentSinceTick = true;
-    const msg = buildPublish({
+    return this.out(this.build(spec, to));
+  }
+
+  private build(spec: Partial<PublishSpec> & { type: SessionMessageType; messageId: number }, to: Name): ProtoMessage {
+    return buildPublish({
       source: protoNameOf(this.host.name),
       destination: protoNameOf(to),
       sessionType: SessionType.POINT_TO_POINT,
       sessionId: this.sessionId,
       ...spec,
     });
-    if (this.pipe === undefined) return this.host.send(msg);
-    return this.pipe.send(msg);
+  }
+
+  /** Out to the datapath: stamped at once, or (MLS) through the sealing lane. */
+  private out(msg: ProtoMessage): void | Promise<void> {
+    this.sentSinceTick = true;
+    return this.pipe === undefined ? this.host.send(msg) : this.pipe.send(msg);
   }
 
   private sendData(id: number, data: OutboundData, asRtx: boolean, forwardTo?: bigint): void | Promise<void> {
@@ -293,7 +299,7 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
         return;
       case SessionMessageType.JOIN_REQUEST:
         // a resend of the request that created us: the same answer again
-        if (this.joinReply !== undefined) this.pipe === undefined ? this.host.send(this.joinReply) : this.pipe.send(this.joinReply);
+        if (this.joinReply !== undefined) void this.out(this.joinReply);
         return;
       case SessionMessageType.GROUP_WELCOME:
         if (this.state === "joining") {
@@ -319,25 +325,22 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
   /** Responder: answer the JOIN_REQUEST that created this session (with a key package when MLS is on). */
   async replyJoin(messageId: number, incomingConn: bigint | undefined): Promise<void> {
     const keyPackage = this.mls === undefined ? undefined : await this.mls.keyPackage();
-    this.joinReply = buildPublish({
-      source: protoNameOf(this.host.name),
-      destination: protoNameOf(this.peerName),
-      sessionType: SessionType.POINT_TO_POINT,
-      sessionId: this.sessionId,
-      type: SessionMessageType.JOIN_REPLY,
-      messageId,
-      ...(incomingConn === undefined ? {} : { forwardTo: incomingConn }),
-      command: {
-        case: "joinReply",
-        value: {
-          participant: { name: toProtoName(this.host.name), settings: { sendsData: true, receivesData: true }, status: 0 },
-          ...(keyPackage === undefined ? {} : { keyPackage }),
+    this.joinReply = this.build(
+      {
+        type: SessionMessageType.JOIN_REPLY,
+        messageId,
+        ...(incomingConn === undefined ? {} : { forwardTo: incomingConn }),
+        command: {
+          case: "joinReply",
+          value: {
+            participant: { name: toProtoName(this.host.name), settings: { sendsData: true, receivesData: true }, status: 0 },
+            ...(keyPackage === undefined ? {} : { keyPackage }),
+          },
         },
       },
-    });
-    this.sentSinceTick = true;
-    if (this.pipe === undefined) this.host.send(this.joinReply);
-    else this.pipe.send(this.joinReply);
+      this.peerName,
+    );
+    void this.out(this.joinReply);
   }
 
   private pushInbound(m: SessionMessage): void {
@@ -382,15 +385,13 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
     if (this.state === "closed" || this.state === "closing") {
       return Promise.reject(this.closeError ?? new SlimError("CLOSED", "session is closed"));
     }
-    const out: OutboundData = {
-      payloadType: options.payloadType ?? "msg",
-      blob: data,
-      metadata: new Map(Object.entries(options.metadata ?? {})),
-    };
-    const sent = new Promise<void>((resolve, reject) => this.host.runWhenWritable(() => void this.sender.publish(out).then(resolve, reject)));
-    // Without a deadline a reliable publish still settles: acked, or the retries run out.
-    if (this.reliable === undefined || (options.signal === undefined && options.timeoutMs === undefined)) return sent;
-    return withDeadline("publish", options, DEFAULT_PUBLISH_TIMEOUT_MS, () => sent);
+    const out = outboundOf(data, options);
+    return bounded(
+      whenWritable(this.host, () => this.sender.publish(out)),
+      this.reliable !== undefined,
+      options,
+      "publish",
+    );
   }
 
   [Symbol.asyncIterator](): AsyncIterator<SessionMessage> {

@@ -121,6 +121,23 @@ export class SessionLayer implements GroupHost {
     return new SessionMls({ identity: mlsIdentityOf(p as IdentityProvider & { signingKey: P256SigningKey }), verifier: this.verifier }, options);
   }
 
+  /**
+   * The MLS state a JOIN_REQUEST asks for: undefined without MLS, null to refuse (an MLS
+   * invitation must come from who it claims, as upstream checks every command of an MLS session;
+   * or our identity cannot sign MLS leaves).
+   */
+  private mlsForJoin(p: ProtoPublish, join: ProtoJoinRequestPayload): SessionMls | undefined | null {
+    const settings = join.mlsSettings;
+    if (settings === undefined) return undefined;
+    if (!this.verifyCommand(p)) return null;
+    try {
+      return this.newMls({ headerIntegrityPercent: settings.headerIntegrityValidationPercent });
+    } catch (err) {
+      this.log.info("MLS session refused", { error: SlimError.from(err).message });
+      return null;
+    }
+  }
+
   route(name: Name, viaConn: number | undefined): void {
     if (viaConn === undefined) return;
     this.endpoint.route(name, viaConn).catch((err: unknown) => this.log.warn("route failed", { error: SlimError.from(err).message }));
@@ -205,18 +222,8 @@ export class SessionLayer implements GroupHost {
     const timers = cmd.value.timerSettings;
     const reliable = timers === undefined ? undefined : { intervalMs: timers.timeout, maxRetries: timers.maxRetries };
     const metadata = Object.fromEntries(msg.metadata);
-    const ms = cmd.value.mlsSettings;
-    let mls: SessionMls | undefined;
-    if (ms !== undefined) {
-      // an MLS invitation must come from who it claims (upstream checks every command of an MLS session)
-      if (!this.verifyCommand(p)) return;
-      try {
-        mls = this.newMls({ headerIntegrityPercent: ms.headerIntegrityValidationPercent });
-      } catch (err) {
-        this.log.info("MLS session refused", { error: SlimError.from(err).message });
-        return;
-      }
-    }
+    const mls = this.mlsForJoin(p, cmd.value);
+    if (mls === null) return;
     const session = new P2PSession(this, s.sessionId, false, peer, reliable, metadata, this.heartbeatIntervalMs, mls);
     this.add(session);
     const conn = p.header!.incomingConn === undefined ? undefined : Number(p.header!.incomingConn);
@@ -237,16 +244,8 @@ export class SessionLayer implements GroupHost {
       this.log.info("group join request without timer settings or channel names dropped", { sessionId: s.sessionId });
       return;
     }
-    let mls: SessionMls | undefined;
-    if (join.mlsSettings !== undefined) {
-      if (!this.verifyCommand(p)) return;
-      try {
-        mls = this.newMls({ headerIntegrityPercent: join.mlsSettings.headerIntegrityValidationPercent });
-      } catch (err) {
-        this.log.info("MLS session refused", { error: SlimError.from(err).message });
-        return;
-      }
-    }
+    const mls = this.mlsForJoin(p, join);
+    if (mls === null) return;
     const reliable = { intervalMs: join.timerSettings.timeout, maxRetries: join.timerSettings.maxRetries };
     const channels: GroupChannels = { data, control };
     const session = new GroupSession(this, s.sessionId, "participant", moderator, channels, reliable, Object.fromEntries(msg.metadata), this.heartbeatIntervalMs, mls);

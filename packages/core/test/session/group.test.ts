@@ -10,7 +10,7 @@ import { MessageProcessor } from "../../src/datapath/processor.js";
 import { HEARTBEAT_INTERVAL_MS, NO_MLS_EPOCH, type GroupSession } from "../../src/session/group/session.js";
 import { SessionLayer } from "../../src/session/session-layer.js";
 import { SessionMessageType, type ProtoMessage } from "../../src/wire/gen/dataplane.js";
-import type { SessionMessage } from "../../src/session/types.js";
+import { take as takeMessages } from "../../../../test/helpers/sessions.js";
 
 const SECRET = "group-unit-test-shared-secret-0123456789abcdef";
 const R = { intervalMs: 200, maxRetries: 3 };
@@ -46,20 +46,9 @@ function nextGroup(a: SlimApp): Promise<GroupSession> {
     });
 }
 
+/** The next `n` messages as "sender-service:text". */
 async function take(s: GroupSession, n: number, timeoutMs = 2_000): Promise<string[]> {
-  const out: SessionMessage[] = [];
-  const it = s[Symbol.asyncIterator]();
-  const deadline = setTimeout(() => void it.return?.(), timeoutMs);
-  try {
-    while (out.length < n) {
-      const r = await it.next();
-      if (r.done) break;
-      out.push(r.value);
-    }
-  } finally {
-    clearTimeout(deadline);
-  }
-  return out.map((m) => `${m.source.withoutId().toString().split("/")[2]}:${dec.decode(m.payload)}`);
+  return (await takeMessages(s, n, timeoutMs)).map((m) => `${m.source.withoutId().toString().split("/")[2]}:${dec.decode(m.payload)}`);
 }
 
 const svc = (s: GroupSession) => s.participants().map((n) => n.withoutId().toString().split("/")[2]).sort();

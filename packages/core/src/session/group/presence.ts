@@ -123,7 +123,6 @@ export function onStateUpdate(s: GroupSession, p: ProtoPublish, source: Name): v
       return;
     }
     markOnline(s, k, "rejoined");
-    track(s, k);
   }
   s.reply(SessionMessageType.GROUP_ACK, p.session!.messageId, source, p.header!.incomingConn, ACK);
 }

@@ -8,12 +8,11 @@
 // the shared state, the data path and the inbound dispatch.
 
 import { SlimError } from "../../errors.js";
-import { ANY_ID, type Name } from "../../names/name.js";
+import type { Name } from "../../names/name.js";
 import { AsyncQueue } from "../../util/async-queue.js";
-import { withDeadline } from "../../util/abort.js";
 import { SessionMessageType, SessionType, type ProtoMessage, type ProtoPublish } from "../../wire/gen/dataplane.js";
-import { protoNameOf, fromProtoName, toProtoName } from "../../wire/names.js";
-import { appPayloadOf, buildPublish, MAX_DATA_MESSAGE_ID, type PublishSpec } from "../build.js";
+import { protoNameOf, fromProtoName } from "../../wire/names.js";
+import { buildPublish, type PublishSpec } from "../build.js";
 import { ControlRequests, DEFAULT_CONTROL_INTERVAL_MS, DEFAULT_CONTROL_RETRIES } from "../control.js";
 import type { SessionHost } from "../p2p.js";
 import { DataReceiver } from "../receiver.js";
@@ -21,10 +20,11 @@ import { DataSender, MAX_IN_FLIGHT, MAX_IN_FLIGHT_MLS, type OutboundData } from 
 import { EventFeed } from "../events.js";
 import { MlsPipe } from "../mls-pipe.js";
 import type { SessionMls } from "../mls-session.js";
-import { ReceivedMessage, type Replier } from "../message.js";
+import type { Replier } from "../message.js";
 import type { ParticipantEvent, ReliableOptions, SessionMessage, SessionPublishOptions } from "../types.js";
 import { MultiAcks } from "./acks.js";
 import type { GroupChannels } from "./channels.js";
+import * as data_ from "./data.js";
 import * as moderator from "./moderator.js";
 import * as participant from "./participant.js";
 import * as presence from "./presence.js";
@@ -35,7 +35,6 @@ export const HEARTBEAT_INTERVAL_MS = 10_000;
 /** Heartbeat epoch without MLS (u64::MAX). */
 export const NO_MLS_EPOCH = (1n << 64n) - 1n;
 const DEFAULT_MAX_PENDING_MESSAGES = 10_000;
-const DEFAULT_PUBLISH_TIMEOUT_MS = 60_000;
 
 /** What a group session needs from its app beyond a p2p session. */
 export interface GroupHost extends SessionHost {
@@ -86,9 +85,10 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
   private readonly heartbeat: NodeJS.Timeout;
   private readonly rotation: NodeJS.Timeout | undefined;
   private readonly routed = new Set<string>();
-  /** Data sources seen so far, members or not (yet): RTX requests and replies need their names. */
-  private readonly seen = new Map<string, Name>();
-  private readonly parked: Array<{ data: OutboundData; resolve: () => void; reject: (err: unknown) => void }> = [];
+  /** @internal data sources seen so far, members or not (yet): RTX requests and replies need their names */
+  readonly seen = new Map<string, Name>();
+  /** @internal reliable publishes waiting for a first member */
+  readonly parked: Array<{ data: OutboundData; resolve: () => void; reject: (err: unknown) => void }> = [];
 
   constructor(
     /** @internal */ readonly host: GroupHost,
@@ -120,7 +120,7 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
     if (role === "participant") this.roster.add(moderator);
     this.sender = new DataSender(
       {
-        send: (id, data, to, asRtx, forwardTo) => this.sendData(id, data, to, asRtx, forwardTo),
+        send: (id, data, to, asRtx, forwardTo) => data_.sendData(this, id, data, to, asRtx, forwardTo),
         sendLost: (id, to, forwardTo) => {
           const dst = this.nameOf(to);
           if (dst === undefined) return;
@@ -158,7 +158,8 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
     }
   }
 
-  private nameOf(key: string): Name | undefined {
+  /** @internal A member or a data source we heard from, by key. */
+  nameOf(key: string): Name | undefined {
     return this.roster.byKey(key) ?? this.seen.get(key);
   }
 
@@ -213,23 +214,6 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
     this.emit({ type, messageId, command, ...(incomingConn === undefined ? {} : { forwardTo: incomingConn }) }, to);
   }
 
-  private sendData(id: number, data: OutboundData, to: string | undefined, asRtx: boolean, forwardTo?: bigint): void | Promise<void> {
-    // a resend to one member goes to it itself, as upstream rewrites the destination
-    const dst = to === undefined ? this.channels.data : this.nameOf(to);
-    if (dst === undefined) return;
-    return this.emit(
-      {
-        type: asRtx ? SessionMessageType.RTX_REPLY : SessionMessageType.MSG,
-        messageId: id,
-        app: { payloadType: data.payloadType, blob: data.blob },
-        metadata: data.metadata,
-        ...(forwardTo === undefined ? {} : { forwardTo }),
-      },
-      dst,
-      to === undefined ? GROUP_FANOUT : 1,
-    );
-  }
-
   /** @internal A member joined (or was listed): route to it and expect its data acks. */
   addMember(n: Name): void {
     const isNew = !this.roster.has(n);
@@ -242,7 +226,7 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
     this.routeTo(n);
     if (this.reliable !== undefined) {
       this.endpoints.add(memberKey(n));
-      this.flushParked();
+      data_.flushParked(this);
     }
   }
 
@@ -298,7 +282,7 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
     switch (type) {
       case SessionMessageType.MSG:
       case SessionMessageType.RTX_REPLY:
-        return this.onData(msg, p, source, type);
+        return data_.onData(this, msg, p, source, type);
       case SessionMessageType.MSG_ACK:
         return this.sender.onAck(id, from);
       case SessionMessageType.RTX_REQUEST:
@@ -347,38 +331,8 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
     }
   }
 
-  private onData(msg: ProtoMessage, p: ProtoPublish, source: Name, type: SessionMessageType): void {
-    const h = p.header!;
-    const id = p.session!.messageId;
-    const app = appPayloadOf(p);
-    if (app === undefined) return;
-    const publishTo = msg.metadata.get("PUBLISH_TO");
-    if (type === SessionMessageType.MSG && this.reliable !== undefined) {
-      this.emit(
-        {
-          type: SessionMessageType.MSG_ACK,
-          messageId: id,
-          ...(h.incomingConn === undefined ? {} : { forwardTo: h.incomingConn }),
-          ...(publishTo === undefined ? {} : { metadata: new Map([["PUBLISH_TO", publishTo]]) }),
-        },
-        source,
-      );
-    }
-    const from = memberKey(source);
-    if (!this.seen.has(from)) {
-      this.seen.set(from, source);
-      this.routeTo(source);
-    }
-    if (type === SessionMessageType.RTX_REPLY && h.error === true) return this.receiver.onLost(from, id);
-    const metadata: Record<string, string> = {};
-    for (const [k, v] of msg.metadata) metadata[k] = v;
-    const item = new ReceivedMessage(source, app.payloadType === "" ? "msg" : app.payloadType, metadata, app.blob, id, this);
-    // publish_to messages carry ids above the data range and are never reordered
-    if (id > MAX_DATA_MESSAGE_ID) return this.pushInbound(item);
-    this.receiver.onData(from, id, item);
-  }
-
-  private pushInbound(m: SessionMessage): void {
+  /** @internal */
+  pushInbound(m: SessionMessage): void {
     if (!this.inbox.push(m)) this.inbox.fail(new SlimError("SLOW_CONSUMER", `session ${this.sessionId}: more than ${DEFAULT_MAX_PENDING_MESSAGES} messages unread`));
   }
 
@@ -389,33 +343,7 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
    * acked it (or went silent); unreliable ones once it is handed to the datapath.
    */
   publish(data: Uint8Array, options: SessionPublishOptions = {}): Promise<void> {
-    const refused = this.refusal();
-    if (refused !== undefined) return Promise.reject(refused);
-    const out: OutboundData = {
-      payloadType: options.payloadType ?? "msg",
-      blob: data,
-      metadata: new Map(Object.entries(options.metadata ?? {})),
-    };
-    const send = () => new Promise<void>((resolve, reject) => this.host.runWhenWritable(() => void this.sender.publish(out).then(resolve, reject)));
-    if (this.reliable === undefined) return send();
-    if (this.endpoints.size > 0) {
-      const sent = send();
-      // without a deadline it still settles: acked by everyone, or the retries ran out
-      if (options.signal === undefined && options.timeoutMs === undefined) return sent;
-      return withDeadline("publish", options, DEFAULT_PUBLISH_TIMEOUT_MS, () => sent);
-    }
-    // nobody to deliver to (yet): held until a member joins, then sent and retransmitted to it, as upstream
-    return withDeadline("publish", options, DEFAULT_PUBLISH_TIMEOUT_MS, (signal) => {
-      return new Promise<void>((resolve, reject) => {
-        const entry = { data: out, resolve, reject };
-        this.parked.push(entry);
-        const drop = () => {
-          const i = this.parked.indexOf(entry);
-          if (i >= 0) this.parked.splice(i, 1);
-        };
-        signal.addEventListener("abort", drop, { once: true });
-      });
-    });
+    return data_.publish(this, data, options);
   }
 
   /** What a soft-closed member still handles (while rejoining, also the update that re-admits it). */
@@ -423,7 +351,8 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
     return PASS_WHILE_OFFLINE.has(type) || (this.rejoining && type === SessionMessageType.GROUP_UPDATE);
   }
 
-  private refusal(): SlimError | undefined {
+  /** @internal Why the app may not send now, if it may not. */
+  refusal(): SlimError | undefined {
     if (this.state !== "open") return this.closeError ?? new SlimError(this.state === "joining" ? "SESSION" : "CLOSED", `session is ${this.state}`);
     if (this.selfOffline) return new SlimError("SESSION", "this member is offline (soft close): rejoin() first");
     return undefined;
@@ -434,24 +363,7 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
    * `to` gets it; in a reliable session it resolves once `to` acked it.
    */
   replyTo(to: Name, data: Uint8Array, options: SessionPublishOptions = {}): Promise<void> {
-    const refused = this.refusal();
-    if (refused !== undefined) return Promise.reject(refused);
-    // a full name must be a member; a name without an instance id means whichever member runs it
-    const member = this.roster.has(to) ? to : to.id === ANY_ID ? this.roster.findService(to) : undefined;
-    if (member === undefined) return Promise.reject(new SlimError("SESSION", `not a member of this group: ${to.toString()}`));
-    const out: OutboundData = {
-      payloadType: options.payloadType ?? "msg",
-      blob: data,
-      metadata: new Map([...Object.entries(options.metadata ?? {}), ["PUBLISH_TO", "TRUE"]]),
-    };
-    const key = memberKey(member);
-    const sent = new Promise<void>((resolve, reject) => this.host.runWhenWritable(() => void this.sender.publishTo(out, key).then(resolve, reject)));
-    if (this.reliable === undefined || (options.signal === undefined && options.timeoutMs === undefined)) return sent;
-    return withDeadline("reply", options, DEFAULT_PUBLISH_TIMEOUT_MS, () => sent);
-  }
-
-  private flushParked(): void {
-    for (const p of this.parked.splice(0)) this.sender.publish(p.data).then(p.resolve, p.reject);
+    return data_.replyTo(this, to, data, options);
   }
 
   [Symbol.asyncIterator](): AsyncIterator<SessionMessage> {

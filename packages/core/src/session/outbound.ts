@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright the slim-ts authors
+
+// What p2p and group sessions share when the app sends: the payload as the
+// sender keeps it, waiting for the app's links to take more, and the optional
+// deadline of a reliable publish.
+
+import { withDeadline, type AbortOptions } from "../util/abort.js";
+import type { OutboundData } from "./sender.js";
+import type { SessionPublishOptions } from "./types.js";
+
+export const DEFAULT_PUBLISH_TIMEOUT_MS = 60_000;
+
+/** The app's payload as the data sender keeps it (for resends), plus `extra` metadata. */
+export function outboundOf(data: Uint8Array, options: SessionPublishOptions, extra?: [string, string]): OutboundData {
+  const metadata = new Map(Object.entries(options.metadata ?? {}));
+  if (extra !== undefined) metadata.set(extra[0], extra[1]);
+  return { payloadType: options.payloadType ?? "msg", blob: data, metadata };
+}
+
+/** Run `send` once the app's links can take more output; settles as the send does. */
+export function whenWritable(host: { runWhenWritable(run: () => void): void }, send: () => Promise<void>): Promise<void> {
+  return new Promise<void>((resolve, reject) => host.runWhenWritable(() => void send().then(resolve, reject)));
+}
+
+/**
+ * A reliable send bounded by the caller's signal or timeout when it gave one; without, it still
+ * settles (acked, or the retries ran out). Unreliable sends settle at once and need no bound.
+ */
+export function bounded(sent: Promise<void>, reliable: boolean, options: AbortOptions, what: string): Promise<void> {
+  if (!reliable || (options.signal === undefined && options.timeoutMs === undefined)) return sent;
+  return withDeadline(what, options, DEFAULT_PUBLISH_TIMEOUT_MS, () => sent);
+}
