@@ -25,9 +25,22 @@ function withoutNulls(v: JsonValue): JSONValue {
 }
 
 /** One framework-neutral tool as a LlamaIndex tool. */
+/** JSON Schema per zod schema: the conversion costs about a millisecond, and tool sets are built per run. */
+const jsonSchemas = new WeakMap<z.ZodType, Record<string, unknown>>();
+
+function parametersOf(schema: z.ZodType): Record<string, unknown> {
+  let parameters = jsonSchemas.get(schema);
+  if (parameters === undefined) {
+    parameters = z.toJSONSchema(schema, { io: "input" }) as Record<string, unknown>;
+    delete parameters.$schema;
+    jsonSchemas.set(schema, parameters);
+  }
+  // each tool gets its own copy: LlamaIndex or a caller may annotate it
+  return structuredClone(parameters);
+}
+
 export function toLlamaTool(spec: AgentTool): SlimTool {
-  const parameters = z.toJSONSchema(spec.schema, { io: "input" }) as Record<string, unknown>;
-  delete parameters.$schema;
+  const parameters = parametersOf(spec.schema);
   // a JSON value, not JSON text: LlamaIndex formats tool output itself (and strips its quotes)
   return tool(async (input: Record<string, unknown>) => withoutNulls(await spec.invoke(input)), {
     name: spec.name,

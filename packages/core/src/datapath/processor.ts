@@ -9,6 +9,7 @@ import { SlimError } from "../errors.js";
 import { noopLogger, type Logger } from "../log.js";
 import { ANY_ID } from "../names/name.js";
 import type { ProtoMessage, ProtoPublish, ProtoSLIMHeader } from "../wire/gen/dataplane.js";
+import { Fifo } from "../util/fifo.js";
 import { headerOf, validateMessage } from "../wire/validate.js";
 import { SubscriptionHandler } from "./subscriptions.js";
 import { SubscriptionTable } from "./subscription-table.js";
@@ -49,7 +50,7 @@ export class MessageProcessor {
   private readonly conns = new Map<number, Connection>();
   private readonly reserved = new Set<number>();
   private readonly congestedLinks = new Set<number>();
-  private readonly writableQueue: Array<() => void> = [];
+  private readonly writableQueue = new Fifo<() => void>();
   private readonly localErrors = new Map<number, LocalErrorSink>();
   private readonly subs: SubscriptionHandler;
   private closed = false;

@@ -6,6 +6,7 @@
 
 import { randomInt } from "node:crypto";
 import { SlimError } from "../errors.js";
+import { Fifo } from "../util/fifo.js";
 import { MAX_DATA_MESSAGE_ID } from "./build.js";
 
 /** Unacknowledged messages one reliable sender may have; publish() waits for room beyond. */
@@ -61,7 +62,7 @@ export class DataSender {
   private readonly inFlight = new Map<number, InFlight>();
   private readonly ring: number[] = [];
   private readonly buffered = new Map<number, OutboundData>();
-  private readonly roomWaiters: Array<() => void> = [];
+  private readonly roomWaiters = new Fifo<() => void>();
 
   constructor(
     private readonly io: SenderIo,
@@ -178,6 +179,6 @@ export class DataSender {
 
   close(err: SlimError): void {
     for (const [id, f] of [...this.inFlight]) this.finish(id, f, err);
-    for (const w of this.roomWaiters.splice(0)) w();
+    for (let w = this.roomWaiters.shift(); w !== undefined; w = this.roomWaiters.shift()) w();
   }
 }
