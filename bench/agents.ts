@@ -18,7 +18,8 @@
 // every voter has its verified result; also the same with voters that cast
 // directly (no agent framework), to show what the frameworks add.
 //
-//   npx tsx --conditions=@slim/source bench/agents.ts [--tokens 200] [--runs 30] [--votes 10]
+//   npx tsx --conditions=@slim/source bench/agents.ts [--tokens 200] [--runs 30] [--votes 10] [--only stream|vote|vote-plain|vote-mp]
+//     [--direct-only | --agents-only] [--attach grpc|inproc]
 
 import { randomBytes, randomUUID } from "node:crypto";
 import { AIMessageChunk, HumanMessage } from "@langchain/core/messages";
@@ -26,8 +27,10 @@ import { END, MessagesAnnotation, START, StateGraph } from "@langchain/langgraph
 import { AgentHub, askAgent, createApp, SessionMux, splitTokens, type P2PSession, type SlimApp } from "@slim-ts/core";
 import { messageText, ScriptedChatModel, serveGraph, slimRemoteGraph } from "@slim-ts/langgraph";
 import { startNode } from "@slim-ts/node-embedded";
+import type { MessageProcessor } from "@slim-ts/core/internal";
 import { runVoter, type VoterSpec } from "../examples/_lib/agents.js";
 import { createMlsGroup } from "../examples/_lib/group.js";
+import { multiProcessVotes } from "./vote-multiprocess.js";
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -37,6 +40,8 @@ const N = arg("tokens", 200);
 const RUNS = arg("runs", 30);
 const WARMUP = 5;
 const VOTES = arg("votes", 10);
+/** Warm-up votes for the multi-process runs: each process has its own JIT to warm. */
+const MP_WARMUP = arg("mp-warmup", 20);
 const SECRET = randomBytes(32).toString("hex");
 const TEXT = Array.from({ length: N }, (_, i) => `w${i} `).join("");
 const TOKENS = splitTokens(TEXT);
@@ -180,17 +185,14 @@ async function streaming(url: string): Promise<void> {
   await serving.catch(() => undefined);
 }
 
-async function voting(url: string, mls: boolean): Promise<void> {
-  const voters: VoterSpec[] = [
-    { name: "bench/vote/v1", framework: "langgraph", choice: "yes" },
-    { name: "bench/vote/v2", framework: "llamaindex", choice: "yes" },
-    { name: "bench/vote/v3", framework: "langgraph", style: "ballot-node", choice: "no" },
-    { name: "bench/vote/v4", framework: "llamaindex", choice: "yes" },
-    { name: "bench/vote/v5", framework: "langgraph", choice: "no" },
-  ];
+/** Where the voters' apps run: on gRPC links to the node, or attached to its datapath in this process. */
+type Attach = { connect: string } | { processor: MessageProcessor };
+
+async function voting(attach: Attach, mls: boolean, routed: () => number = () => 0): Promise<void> {
+  const voters = VOTERS.map((v) => ({ ...v }));
   const ns = mls ? "bench/vote" : "bench/vote-plain";
   for (const v of voters) v.name = v.name.replace("bench/vote/", `${ns}/`);
-  const apps: SlimApp[] = await Promise.all([`${ns}/chair`, ...voters.map((v) => v.name)].map((name) => createApp({ name, secret: SECRET, connect: url })));
+  const apps: SlimApp[] = await Promise.all([`${ns}/chair`, ...voters.map((v) => v.name)].map((name) => createApp({ name, secret: SECRET, ...attach })));
   const [chair, ...hubs] = apps.map((a) => new AgentHub(a)) as [AgentHub, ...AgentHub[]];
   const accepting = new AbortController();
   for (const h of hubs) void h.accept({ signal: accepting.signal }).catch(() => undefined);
@@ -206,26 +208,64 @@ async function voting(url: string, mls: boolean): Promise<void> {
       return inv.result();
     });
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    const routed0 = routed();
     const round = await group.voting!.open({ question: "ship?", choices: ["yes", "no"], strategy: "majority", durationMs: 10_000, earlyClose: false });
     const [outcome, ...verified] = await Promise.all([round.result(), ...verifying]);
     const ms = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    messages.push(routed() - routed0);
+    cpuMs[direct ? "direct" : "agents"]!.push((cpu.user + cpu.system) / 1000);
     if (outcome.result.turnout !== 5 || verified.some((v) => v.result.digest !== outcome.result.digest)) throw new Error("vote did not verify");
     return ms;
   };
   const results: Record<string, number[]> = { agents: [], direct: [] };
-  for (const direct of [false, true]) {
+  const cpuMs: Record<string, number[]> = { agents: [], direct: [] };
+  const messages: number[] = [];
+  const kinds = process.argv.includes("--direct-only") ? [true] : process.argv.includes("--agents-only") ? [false] : [false, true];
+  for (const direct of kinds) {
     for (let i = 0; i < 2; i++) await oneVote(direct); // warm-up
     for (let i = 0; i < VOTES; i++) results[direct ? "direct" : "agents"]!.push(await oneVote(direct));
   }
-  console.log(`\n5-voter vote, MLS ${mls ? "on" : "off"}, from opening the proposal to all 5 voters holding a verified result (${VOTES} votes after 2 warm-up)`);
-  console.log("| voters | median ms | p90 ms | min ms |\n|---|---:|---:|---:|");
-  const row = (label: string, xs: number[]) => console.log(`| ${label} | ${median(xs).toFixed(1)} | ${p90(xs).toFixed(1)} | ${Math.min(...xs).toFixed(1)} |`);
-  row("scripted agents (3 LangGraph incl. a ballot node, 2 LlamaIndex, via tools)", results.agents!);
-  row("direct cast (no framework)", results.direct!);
+  const where = "connect" in attach ? "apps on gRPC loopback links to the node" : "apps attached to the embedded node in-process";
+  console.log(`\n5-voter vote, MLS ${mls ? "on" : "off"}, ${where}, from opening the proposal to all 5 voters holding a verified result (${VOTES} votes after 2 warm-up)`);
+  console.log("| voters | median ms | p90 ms | min ms | CPU ms (median) |\n|---|---:|---:|---:|---:|");
+  const row = (label: string, key: string) => {
+    const xs = results[key]!;
+    if (xs.length === 0) return;
+    console.log(`| ${label} | ${median(xs).toFixed(1)} | ${p90(xs).toFixed(1)} | ${Math.min(...xs).toFixed(1)} | ${median(cpuMs[key]!).toFixed(1)} |`);
+  };
+  row("scripted agents (3 LangGraph incl. a ballot node, 2 LlamaIndex, via tools)", "agents");
+  row("direct cast (no framework)", "direct");
+  console.log(`messages the node routed per vote (median): ${median(messages)}`);
 
   accepting.abort();
   await Promise.all([chair, ...hubs].map((h) => h.close()));
   await Promise.all(apps.map((a) => a.close()));
+}
+
+const VOTERS: VoterSpec[] = [
+  { name: "bench/vote/v1", framework: "langgraph", choice: "yes" },
+  { name: "bench/vote/v2", framework: "llamaindex", choice: "yes" },
+  { name: "bench/vote/v3", framework: "langgraph", style: "ballot-node", choice: "no" },
+  { name: "bench/vote/v4", framework: "llamaindex", choice: "yes" },
+  { name: "bench/vote/v5", framework: "langgraph", choice: "no" },
+];
+
+/** The same vote with each voter in its own process, through a standalone node process. */
+async function votingMultiProcess(): Promise<void> {
+  console.log(
+    `\n5-voter vote, every agent in its own process (5 voters + the chair) through a standalone slim-ts-node process, ` +
+      `from opening the proposal to the last voter's verified result (${VOTES} votes after ${MP_WARMUP} warm-up)`,
+  );
+  console.log("| MLS | voters | median ms | p90 ms | min ms |\n|---|---|---:|---:|---:|");
+  for (const mls of [true, false]) {
+    for (const direct of [false, true]) {
+      const xs = await multiProcessVotes({ voters: VOTERS, secret: SECRET, mls, direct, votes: VOTES, warmup: MP_WARMUP });
+      const label = direct ? "direct cast (no framework)" : "scripted agents (3 LangGraph incl. a ballot node, 2 LlamaIndex, via tools)";
+      console.log(`| ${mls ? "on" : "off"} | ${label} | ${median(xs).toFixed(1)} | ${p90(xs).toFixed(1)} | ${Math.min(...xs).toFixed(1)} |`);
+    }
+  }
 }
 
 // everything printed also goes to BENCHMARKS.md with --write
@@ -237,9 +277,18 @@ console.log = (...parts: unknown[]) => {
 };
 const started = new Date().toISOString().slice(0, 16).replace("T", " ");
 await using node = await startNode({ listen: "127.0.0.1:0" });
-await streaming(node.url);
-await voting(node.url, true);
-await voting(node.url, false);
+const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
+if (!only || only === "stream") await streaming(node.url);
+const routed = () => node.status().routed;
+if (!only || only === "vote-mp") await votingMultiProcess();
+const attachArg = process.argv.includes("--attach") ? process.argv[process.argv.indexOf("--attach") + 1] : undefined;
+const attaches: Attach[] = [];
+if (attachArg !== "inproc") attaches.push({ connect: node.url });
+if (attachArg !== "grpc") attaches.push({ processor: node.processor });
+for (const attach of attaches) {
+  if (!only || only === "vote") await voting(attach, true, routed);
+  if (!only || only === "vote-plain") await voting(attach, false, routed);
+}
 if (process.argv.includes("--write")) {
   const { readFileSync, writeFileSync } = await import("node:fs");
   const file = new URL("../BENCHMARKS.md", import.meta.url);

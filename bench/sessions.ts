@@ -25,6 +25,9 @@ const ONLY = argv.includes("--only") ? argv[argv.indexOf("--only") + 1]!.split("
 /** Only our stack (for iterating on it; nothing is written to BENCHMARKS.md). */
 const OURS_ONLY = argv.includes("--ours");
 
+/** Token streams: warm-up streams for our apps (official ones get 1), then the median of TOKEN_RUNS. */
+const TOKEN_WARMUP_OURS = 10;
+const TOKEN_RUNS = 3;
 const N = { oneway: QUICK ? 20_000 : 100_000, officialOneway: QUICK ? 2_000 : 5_000, awaited: QUICK ? 500 : 2_000, officialAwaited: 500, rtt: QUICK ? 300 : 1_000, tokens: 2_000 };
 
 type Metrics = Record<string, number>;
@@ -65,7 +68,7 @@ async function ourApp(name: string, url: string): Promise<App> {
   const c = new ChildHandle({
     label: `our app ${name}`,
     script: "../../../bench/session-peer.ts",
-    env: { SLIM_PEER_NAME: name, SLIM_PEER_URL: url, SLIM_PEER_SECRET: DEFAULT_SECRET, NODE_OPTIONS: `${TS_NODE_OPTIONS} --expose-gc --import=${PROF_HOOK}` },
+    env: { SLIM_PEER_NAME: name, SLIM_PEER_URL: url, SLIM_PEER_SECRET: DEFAULT_SECRET, NODE_OPTIONS: `${TS_NODE_OPTIONS} --expose-gc --import=${PROF_HOOK} ${process.env.SLIM_PEER_NODE_OPTIONS ?? ""}` },
   });
   await c.ready(30_000);
   const call = <T>(cmd: string, args: object = {}, ms = 60_000) => c.call<T>(cmd, args, ms);
@@ -79,8 +82,9 @@ async function ourApp(name: string, url: string): Promise<App> {
     rtt: (count) => call("rtt", { count, warmup: 200 }),
     tokens: async (rx) => {
       const receiving = (rx as unknown as { raw: typeof call }).raw<{ n: number; firstAt: number; lastAt: number }>("streamRecv", {});
-      const { sendStart } = await call<{ sendStart: number }>("streamSend", { count: N.tokens });
+      const { sendStart, ...sent } = await call<{ sendStart: number }>("streamSend", { count: N.tokens });
       const r = await receiving;
+      if (process.env.SLIM_PEER_TRACE) process.stderr.write(`[tokens] sender ${JSON.stringify(sent)} receiver ${JSON.stringify(r)}\n`);
       if (r.n !== N.tokens) throw new Error(`stream: ${r.n}/${N.tokens} tokens`);
       return { first: r.firstAt - sendStart, total: r.lastAt - sendStart };
     },
@@ -240,10 +244,13 @@ async function measureInto(kind: "ours" | "official", m: Metrics): Promise<void>
   for (const reliable of [true, false]) {
     await stage(kind, "tokens", async () => {
       await fresh(kind, reliable, async (tx, rx) => {
-        await tx.tokens(rx); // warm-up stream
-        const t = await tx.tokens(rx);
-        m[reliable ? "tokenFirst" : "tokenFirstU"] = t.first;
-        m[reliable ? "tokenTotal" : "tokenTotalU"] = t.total;
+        // Warm-up streams: ours have a JIT to warm (a 2 000-token stream is short; the first
+        // ones run mostly unoptimised code), official apps slow down with age (as for RTT).
+        for (let i = 0; i < (kind === "ours" ? TOKEN_WARMUP_OURS : 1); i++) await tx.tokens(rx);
+        const runs: Array<{ first: number; total: number }> = [];
+        for (let i = 0; i < TOKEN_RUNS; i++) runs.push(await tx.tokens(rx));
+        m[reliable ? "tokenFirst" : "tokenFirstU"] = median(runs.map((t) => t.first));
+        m[reliable ? "tokenTotal" : "tokenTotalU"] = median(runs.map((t) => t.total));
         if (reliable) m.idleRss = kind === "ours" ? await idleAppRss(tx) : await rx.rssMiB();
       });
     });
