@@ -301,9 +301,11 @@ async function main(): Promise<void> {
     const end = "<!-- bench:sessions:end -->";
     const notes =
       "Notes: idle RSS is a plain-node app on the compiled package with one session open (`bench/idle-app.mjs`);\n" +
-      "the other figures are from apps under tsx. The session path costs about 9 µs of CPU per unreliable message\n" +
-      "and 22–30 µs per reliable one (both ends and the datapath, `bench/sessions-inproc.ts`); a third of it is the\n" +
-      "fresh identity token every message and every ack carries (HMAC-SHA256, as upstream requires).";
+      "the other figures are from apps under tsx. Token streams: the median of 3 streams after 10 warm-up streams for our\n" +
+      "apps (a JIT to warm: the first 2 000-token streams of a process take 3–4× longer) and after 1 for official apps.\n" +
+      "The session path costs about 9 µs of CPU per unreliable message and 22–30 µs per reliable one (both ends and\n" +
+      "the datapath, `bench/sessions-inproc.ts`); a third of it is the fresh identity token every message and every ack\n" +
+      "carries (HMAC-SHA256, as upstream requires). Why the targets stand open: see \"Where the time goes\" below.";
     const block = `${start}\n\n## Sessions (issue 3)\n\n${table}\n\n${notes}\n\n${end}`;
     md = md.includes(start) ? md.replace(new RegExp(`${start}[\\s\\S]*${end}`), block) : `${md.trimEnd()}\n\n${block}\n`;
     writeFileSync(file, md);
