@@ -337,5 +337,8 @@ const handlers = {
 };
 
 app = await createApp({ name: NAME, secret: SECRET, connect: URL_ });
+// as an MLS app would at start (official apps have their MLS code loaded from the start too):
+// the engine's module loading and first-use setup stay out of the first join
+await app.prepareMls();
 serveCommands(handlers);
 send({ ready: true, name: app.name.toString() });

@@ -28,6 +28,7 @@ const args = JSON.parse(process.argv[2] ?? "{}") as Args;
 const say = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(o)}\n`);
 
 const app = await createApp({ name: args.spec.name, secret: args.secret, connect: args.url });
+await app.prepareMls();
 const hub = new AgentHub(app);
 const accepting = new AbortController();
 const accepted = hub.accept({ signal: accepting.signal });

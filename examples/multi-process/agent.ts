@@ -99,6 +99,7 @@ async function voter(i: number): Promise<void> {
   if (spec === undefined) throw new Error(`no voter ${i}`);
   me = spec.name;
   const app = await createApp({ name: spec.name, secret: secret!, connect: url! });
+  await app.prepareMls(); // the writer's group is MLS: load the engine before the invitation comes
   const hub = new AgentHub(app);
   const accepting = new AbortController();
   void hub.accept({ signal: accepting.signal }).catch(() => undefined);

@@ -19,7 +19,8 @@ export const APP_USAGE = `usage:
         every reply came back, in order from each peer
   --heartbeat-ms  session heartbeat interval (default 10000, as official apps; every side must agree)
   --mls           end-to-end encryption (MLS) for the session send opens; echo accepts
-                  sessions with or without it, as the inviter chose
+                  sessions with or without it, as the inviter chose, and with --mls loads
+                  the MLS engine before it prints ready
   --secret may also come from SLIM_SECRET.`;
 
 const dec = new TextDecoder();
@@ -71,6 +72,8 @@ const show = (m: SessionMessage, extra: Record<string, unknown> = {}) => ({
 async function echo(argv: string[]): Promise<number> {
   const o = common(argv);
   const app = await createApp(o.appOptions);
+  // MLS invitations are accepted either way; with --mls the engine loads before "ready"
+  if (o.mls === true) await app.prepareMls();
   line({ event: "ready", name: app.name.toString() });
   const serve = async (s: AnySession) => {
     line({ event: "session", kind: s.kind, sessionId: s.sessionId, peer: s.peer.toString(), metadata: s.metadata, mls: s.mls !== undefined });

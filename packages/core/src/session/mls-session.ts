@@ -85,6 +85,17 @@ export class SessionMls {
 
   // ---- moderator -----------------------------------------------------------
 
+  /**
+   * Load the engine and run it once on throwaway state (a key package, a group, one sealed
+   * message): module loading and first-use setup then happen before a session needs them.
+   */
+  async prepare(): Promise<void> {
+    const { MlsGroup } = await mlsEngine();
+    await MlsGroup.createKeyPackage(this.ctx.identity, this.options.ciphersuite === undefined ? {} : { ciphersuite: this.options.ciphersuite });
+    const scratch = await MlsGroup.create(undefined, this.ctx.identity, this.groupOptions);
+    await scratch.encrypt(new Uint8Array(16));
+  }
+
   async create(): Promise<void> {
     if (this.group !== undefined) return;
     const { MlsGroup } = await mlsEngine();
