@@ -26,7 +26,7 @@ const STREAM_WINDOW = 1_024;
 /** The part of a session the mux needs (P2P and group sessions both fit). */
 export interface MuxableSession extends AsyncIterable<SessionMessage> {
   readonly kind?: "p2p" | "group";
-  publish(data: Uint8Array, options?: SessionPublishOptions): Promise<void>;
+  publish(data: Uint8Array | string, options?: SessionPublishOptions): Promise<void>;
 }
 
 /**

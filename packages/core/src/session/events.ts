@@ -16,9 +16,10 @@ export class EventFeed {
   private readonly queue = new AsyncQueue<ParticipantEvent>(EVENT_BACKLOG);
   private iterated = false;
 
-  emit(type: ParticipantEvent["type"], participant: Name, reason?: string): void {
+  emit(type: ParticipantEvent["type"], participant: Name, reason?: string, messageId?: number): void {
     if (this.queue.closed) return;
     const e: ParticipantEvent = reason === undefined ? { type, participant } : { type, participant, reason };
+    if (messageId !== undefined) e.messageId = messageId;
     if (!this.queue.push(e)) {
       this.queue.drain(1);
       this.queue.push(e);

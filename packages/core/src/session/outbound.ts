@@ -5,6 +5,7 @@
 // sender keeps it, waiting for the app's links to take more, and the optional
 // deadline of a reliable publish.
 
+import { SlimError } from "../errors.js";
 import { withDeadline, type AbortOptions } from "../util/abort.js";
 import type { OutboundData } from "./sender.js";
 import type { SessionPublishOptions } from "./types.js";
@@ -12,10 +13,21 @@ import type { SessionPublishOptions } from "./types.js";
 export const DEFAULT_PUBLISH_TIMEOUT_MS = 60_000;
 
 /** The app's payload as the data sender keeps it (for resends), plus `extra` metadata. */
-export function outboundOf(data: Uint8Array, options: SessionPublishOptions, extra?: [string, string]): OutboundData {
+const utf8 = new TextEncoder();
+
+/** A payload as bytes: strings are sent as UTF-8; anything else is refused (it would go out empty). */
+export function payloadOf(data: Uint8Array | string): Uint8Array {
+  if (typeof data === "string") return utf8.encode(data);
+  if (data instanceof Uint8Array) return data;
+  throw new SlimError("INVALID_ARGUMENT", `a payload must be a Uint8Array or a string, not ${data === null ? "null" : typeof data}`);
+}
+
+/** What a publish sends; throws SlimError("INVALID_ARGUMENT") for a payload that is not bytes or text. */
+export function outboundOf(data: Uint8Array | string, options: SessionPublishOptions, extra?: [string, string]): OutboundData {
+  const blob = payloadOf(data);
   const metadata = new Map(Object.entries(options.metadata ?? {}));
   if (extra !== undefined) metadata.set(extra[0], extra[1]);
-  return { payloadType: options.payloadType ?? "msg", blob: data, metadata };
+  return { payloadType: options.payloadType ?? "msg", blob, metadata };
 }
 
 /** Run `send` once the app's links can take more output; settles as the send does. */

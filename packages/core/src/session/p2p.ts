@@ -122,7 +122,7 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
     this.receiver = new DataReceiver<SessionMessage>(
       {
         deliver: (m) => this.pushInbound(m),
-        deliverError: (err) => this.pushError(err),
+        lost: (_source, id) => this.feed.emit("lost", this.peerName, `message ${id} could not be recovered`, id),
         requestRtx: (id) => this.emit({ type: SessionMessageType.RTX_REQUEST, messageId: id, ...this.forwardHint() }),
       },
       reliable,
@@ -347,10 +347,6 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
     if (!this.inbox.push(m)) this.inbox.fail(new SlimError("SLOW_CONSUMER", `session ${this.sessionId}: more than ${DEFAULT_MAX_PENDING_MESSAGES} messages unread`));
   }
 
-  private pushError(err: SlimError): void {
-    this.inbox.fail(err);
-  }
-
   private peerLost(err: SlimError, reason: string): void {
     if (this.state === "closed") return;
     this.feed.emit(reason === "left the session" ? "left" : "offline", this.peerName, reason);
@@ -378,14 +374,19 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
   // ---- app API ------------------------------------------------------------
 
   /**
-   * Send `data` to the peer. Reliable sessions resolve when the peer acked it
+   * Send `data` (bytes, or a string sent as UTF-8) to the peer. Reliable sessions resolve when the peer acked it
    * (or went silent); unreliable ones once it is handed to the datapath.
    */
-  publish(data: Uint8Array, options: SessionPublishOptions = {}): Promise<void> {
+  publish(data: Uint8Array | string, options: SessionPublishOptions = {}): Promise<void> {
     if (this.state === "closed" || this.state === "closing") {
       return Promise.reject(this.closeError ?? new SlimError("CLOSED", "session is closed"));
     }
-    const out = outboundOf(data, options);
+    let out: OutboundData;
+    try {
+      out = outboundOf(data, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return bounded(
       whenWritable(this.host, () => this.sender.publish(out)),
       this.reliable !== undefined,

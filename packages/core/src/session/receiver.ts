@@ -4,7 +4,6 @@
 // The data receiver of one session: per source, in-order delivery without
 // duplicates; a gap triggers an RTX request at once, retried on a timer.
 
-import { SlimError } from "../errors.js";
 import type { ReliableSettings } from "./sender.js";
 
 const HALF = 0x4000_0000;
@@ -24,7 +23,8 @@ interface SourceState {
 
 export interface ReceiverIo<T> {
   deliver(item: T): void;
-  deliverError(err: SlimError): void;
+  /** Message `id` from `source` cannot be recovered; delivery goes on with what follows it. */
+  lost(source: string, id: number): void;
   requestRtx(id: number, source: string): void;
 }
 
@@ -52,7 +52,7 @@ export class DataReceiver<T> {
     if (s.last === undefined) {
       s.last = id;
       this.io.deliver(item);
-      return this.release(s);
+      return this.release(s, source);
     }
     if (id === s.last || before(id, s.last) || s.held.has(id)) return; // duplicate or late
     const next = (s.last + 1) % MOD;
@@ -60,7 +60,7 @@ export class DataReceiver<T> {
     if (id === next) {
       s.last = id;
       this.io.deliver(item);
-      return this.release(s);
+      return this.release(s, source);
     }
     s.held.set(id, item);
     for (let m = next; m !== id; m = (m + 1) % MOD) {
@@ -86,18 +86,18 @@ export class DataReceiver<T> {
       return;
     }
     s.last = id;
-    this.io.deliverError(new SlimError("RECEIVE", `message ${id} from ${source} was lost`));
-    this.release(s);
+    this.io.lost(source, id);
+    this.release(s, source);
   }
 
-  private release(s: SourceState): void {
+  private release(s: SourceState, source: string): void {
     for (;;) {
       const next = (s.last! + 1) % MOD;
       if (!s.held.has(next)) return;
       const item = s.held.get(next);
       s.held.delete(next);
       s.last = next;
-      if (item === LOST) this.io.deliverError(new SlimError("RECEIVE", `message ${next} was lost`));
+      if (item === LOST) this.io.lost(source, next);
       else this.io.deliver(item as T);
     }
   }

@@ -47,11 +47,16 @@ export interface ParticipantEvent {
    * joined / left: the member list changed (invite, remove, leave).
    * offline: the member went silent (missed heartbeats) or announced it (soft close).
    * online: an offline member is back.
+   * lost: a message from this participant could not be recovered (reliable sessions: its sender
+   * no longer had it, or every retransmission request went unanswered). The session's messages
+   * go on with the ones after it; an ordered stream (SessionMux) that it belonged to fails.
    */
-  type: "joined" | "left" | "offline" | "online";
+  type: "joined" | "left" | "offline" | "online" | "lost";
   participant: Name;
   /** Why, in words (e.g. "no heartbeat for 30 s"). */
   reason?: string;
+  /** lost: the session message id that is missing. */
+  messageId?: number;
 }
 
 export type SessionKind = "p2p" | "group";

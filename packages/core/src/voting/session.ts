@@ -19,7 +19,7 @@ import type { ProposalInput } from "./proposal.js";
 
 /** What the adapter needs from a session; a GroupSession fits, so does a P2P session. */
 export interface VotingSession extends AsyncIterable<SessionMessage> {
-  publish(data: Uint8Array, options?: SessionPublishOptions): Promise<void>;
+  publish(data: Uint8Array | string, options?: SessionPublishOptions): Promise<void>;
   /** Current members (ours included), used for the default voter list. */
   participants?(): Name[];
 }

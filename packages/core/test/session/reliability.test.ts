@@ -12,7 +12,7 @@ function receiver(firstId?: number) {
   const errors: string[] = [];
   const rtx: number[] = [];
   const r = new DataReceiver<number>(
-    { deliver: (x) => delivered.push(x), deliverError: (e) => errors.push(e.message), requestRtx: (id) => rtx.push(id) },
+    { deliver: (x) => delivered.push(x), lost: (source, id) => errors.push(`${source}#${id}`), requestRtx: (id) => rtx.push(id) },
     R,
     firstId,
   );
@@ -40,7 +40,7 @@ describe("DataReceiver", () => {
     r.onData("a", 3, 3);
     vi.advanceTimersByTime(R.intervalMs * (R.maxRetries + 1));
     expect(rtx).toEqual([2, 2, 2, 2]);
-    expect(errors).toHaveLength(1);
+    expect(errors).toEqual(["a#2"]);
     expect(delivered).toEqual([1, 3]);
   });
 
@@ -51,7 +51,7 @@ describe("DataReceiver", () => {
     r.onLost("a", 1);
     expect(errors).toEqual([]);
     r.onLost("a", 2);
-    expect(errors).toHaveLength(1);
+    expect(errors).toEqual(["a#2"]);
     expect(delivered).toEqual([1, 3]);
   });
 

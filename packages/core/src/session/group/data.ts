@@ -68,10 +68,15 @@ export function onData(s: GroupSession, msg: ProtoMessage, p: ProtoPublish, sour
 }
 
 /** To every member; with nobody in yet (reliable), held until the first member joins, as upstream. */
-export function publish(s: GroupSession, data: Uint8Array, options: SessionPublishOptions): Promise<void> {
+export function publish(s: GroupSession, data: Uint8Array | string, options: SessionPublishOptions): Promise<void> {
   const refused = s.refusal();
   if (refused !== undefined) return Promise.reject(refused);
-  const out = outboundOf(data, options);
+  let out: OutboundData;
+  try {
+    out = outboundOf(data, options);
+  } catch (err) {
+    return Promise.reject(err);
+  }
   if (s.reliable === undefined || s.endpoints.size > 0) {
     return bounded(
       whenWritable(s.host, () => s.sender.publish(out)),
@@ -99,13 +104,18 @@ export function flushParked(s: GroupSession): void {
 }
 
 /** A direct message to one member: only `to` gets it; reliable: resolves once `to` acked it. */
-export function replyTo(s: GroupSession, to: Name, data: Uint8Array, options: SessionPublishOptions): Promise<void> {
+export function replyTo(s: GroupSession, to: Name, data: Uint8Array | string, options: SessionPublishOptions): Promise<void> {
   const refused = s.refusal();
   if (refused !== undefined) return Promise.reject(refused);
   // a full name must be a member; a name without an instance id means whichever member runs it
   const member = s.roster.has(to) ? to : to.id === ANY_ID ? s.roster.findService(to) : undefined;
   if (member === undefined) return Promise.reject(new SlimError("SESSION", `not a member of this group: ${to.toString()}`));
-  const out = outboundOf(data, options, ["PUBLISH_TO", "TRUE"]);
+  let out: OutboundData;
+  try {
+    out = outboundOf(data, options, ["PUBLISH_TO", "TRUE"]);
+  } catch (err) {
+    return Promise.reject(err);
+  }
   const key = memberKey(member);
   return bounded(
     whenWritable(s.host, () => s.sender.publishTo(out, key)),

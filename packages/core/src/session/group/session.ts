@@ -138,7 +138,11 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
     this.receiver = new DataReceiver<SessionMessage>(
       {
         deliver: (m) => this.pushInbound(m),
-        deliverError: (err) => this.inbox.fail(err),
+        lost: (source, id) => {
+          const from = this.nameOf(source);
+          this.host.log?.info("message lost", { session: this.sessionId, from: source, id });
+          if (from !== undefined) this.feed.emit("lost", from, `message ${id} could not be recovered`, id);
+        },
         requestRtx: (id, source) => {
           const dst = this.nameOf(source);
           if (dst !== undefined) this.emit({ type: SessionMessageType.RTX_REQUEST, messageId: id }, dst);
@@ -339,10 +343,11 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
   // ---- app API -----------------------------------------------------------------
 
   /**
-   * Send `data` to every member. Reliable sessions resolve when every member
-   * acked it (or went silent); unreliable ones once it is handed to the datapath.
+   * Send `data` (bytes, or a string sent as UTF-8) to every member. Reliable sessions
+   * resolve when every member acked it (or went silent); unreliable ones once it is
+   * handed to the datapath.
    */
-  publish(data: Uint8Array, options: SessionPublishOptions = {}): Promise<void> {
+  publish(data: Uint8Array | string, options: SessionPublishOptions = {}): Promise<void> {
     return data_.publish(this, data, options);
   }
 
