@@ -12,7 +12,6 @@ import type { SessionPublishOptions } from "./types.js";
 
 export const DEFAULT_PUBLISH_TIMEOUT_MS = 60_000;
 
-/** The app's payload as the data sender keeps it (for resends), plus `extra` metadata. */
 const utf8 = new TextEncoder();
 
 /** A payload as bytes: strings are sent as UTF-8; anything else is refused (it would go out empty). */
@@ -22,7 +21,10 @@ export function payloadOf(data: Uint8Array | string): Uint8Array {
   throw new SlimError("INVALID_ARGUMENT", `a payload must be a Uint8Array or a string, not ${data === null ? "null" : typeof data}`);
 }
 
-/** What a publish sends; throws SlimError("INVALID_ARGUMENT") for a payload that is not bytes or text. */
+/**
+ * The app's payload as the data sender keeps it (for resends), plus `extra` metadata;
+ * SlimError("INVALID_ARGUMENT") for a payload that is neither bytes nor text.
+ */
 export function outboundOf(data: Uint8Array | string, options: SessionPublishOptions, extra?: [string, string]): OutboundData {
   const blob = payloadOf(data);
   const metadata = new Map(Object.entries(options.metadata ?? {}));

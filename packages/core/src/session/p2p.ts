@@ -374,8 +374,9 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
   // ---- app API ------------------------------------------------------------
 
   /**
-   * Send `data` (bytes, or a string sent as UTF-8) to the peer. Reliable sessions resolve when the peer acked it
-   * (or went silent); unreliable ones once it is handed to the datapath.
+   * Send `data` (bytes, or a string sent as UTF-8) to the peer. Reliable sessions
+   * resolve when the peer acked it (or went silent); unreliable ones once it is
+   * handed to the datapath.
    */
   publish(data: Uint8Array | string, options: SessionPublishOptions = {}): Promise<void> {
     if (this.state === "closed" || this.state === "closing") {
