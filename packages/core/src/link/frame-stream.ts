@@ -2,14 +2,11 @@
 // Copyright the slim-ts authors
 
 // gRPC message framing over one HTTP/2 stream: 1 flag byte, 4-byte big-endian
-// length, the message. Outbound messages written in one turn of the event loop
-// are coalesced into one DATA write (gRPC framing is a byte stream, so this is
-// plain gRPC on the wire) — the main reason this transport is several times
-// cheaper per message than a generic gRPC library. The flush waits for the
-// loop's check phase, not a microtask: node:http2 calls into JS once per DATA
-// frame and drains microtasks after each call, so a microtask flush wrote one
-// frame per message whenever a peer (official apps do) sends one frame per
-// message; now everything one socket read brought in goes out in one write.
+// length, the message. Outbound messages written in the same tick are coalesced
+// into one DATA write (gRPC framing is a byte stream, so this is plain gRPC on
+// the wire) — the main reason this transport is several times cheaper per
+// message than a generic gRPC library. (node:http2 itself then sends the writes
+// of one event-loop turn in one socket write.)
 
 import type { Http2Stream } from "node:http2";
 import { SlimError } from "../errors.js";
@@ -102,7 +99,7 @@ export class Http2FrameStream implements FrameStream {
     this.pendingBytes += bytes.length + 5;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(this.flushNow);
+      queueMicrotask(this.flushNow);
     }
     return true;
   }
