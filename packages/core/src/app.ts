@@ -165,14 +165,8 @@ export class SlimApp implements AsyncDisposable {
    * Without this call MLS loads on first use, and apps that never use it do not carry it.
    */
   async prepareMls(options: { ciphersuite?: MlsCiphersuiteId } & AbortOptions = {}): Promise<void> {
-    const { ciphersuite, signal, timeoutMs } = options;
-    const mls = this.layer.newMls(ciphersuite === undefined ? {} : { ciphersuite });
-    await withDeadline(
-      "prepare MLS",
-      { ...(signal === undefined ? {} : { signal }), ...(timeoutMs === undefined ? {} : { timeoutMs }) },
-      DEFAULT_SESSION_SETUP_TIMEOUT_MS,
-      () => mls.prepare(),
-    );
+    const mls = this.layer.newMls(options.ciphersuite === undefined ? {} : { ciphersuite: options.ciphersuite });
+    await withDeadline("prepare MLS", options, DEFAULT_SESSION_SETUP_TIMEOUT_MS, () => mls.prepare());
   }
 
   private mlsOf(option: SessionOptions["mls"]): SessionMls | undefined {

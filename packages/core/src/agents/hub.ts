@@ -13,7 +13,7 @@ import type { RequestHandler } from "../patterns/mux.js";
 import type { GroupSession } from "../session/group/session.js";
 import type { P2PSession } from "../session/p2p.js";
 import type { ReliableOptions } from "../session/types.js";
-import { withDeadline, type AbortOptions } from "../util/abort.js";
+import { parkUntilAborted, withDeadline, type AbortOptions } from "../util/abort.js";
 import { AllowList, type AllowInput } from "./allow-list.js";
 import { Inbox, type InboxOptions } from "./inbox.js";
 import { SessionPort } from "./port.js";
@@ -129,13 +129,8 @@ export class AgentHub implements AsyncDisposable {
     return withDeadline(`session with ${label}`, options, DEFAULT_PORT_WAIT_MS, (signal) => {
       return new Promise<SessionPort>((resolve) => {
         const list = this.portWaiters.get(label) ?? [];
-        list.push(resolve);
         this.portWaiters.set(label, list);
-        signal.addEventListener("abort", () => {
-          const l = this.portWaiters.get(label);
-          const i = l?.indexOf(resolve) ?? -1;
-          if (i >= 0) l!.splice(i, 1);
-        }, { once: true });
+        parkUntilAborted(list, resolve, signal);
       });
     });
   }

@@ -7,7 +7,7 @@
 // Retransmitted or re-fed messages with an id seen recently are ignored.
 
 import { SlimError } from "../errors.js";
-import { withDeadline, type AbortOptions } from "../util/abort.js";
+import { parkUntilAborted, withDeadline, type AbortOptions } from "../util/abort.js";
 import type { SlimEnvelope } from "./envelope.js";
 
 export const DEFAULT_INBOX_ENTRIES = 1_000;
@@ -116,18 +116,7 @@ export class Inbox {
     if (ready !== undefined) return Promise.resolve(ready);
     if (this.error !== undefined) return Promise.reject(this.error);
     return withDeadline("inbox wait", options, DEFAULT_INBOX_WAIT_MS, (signal) => {
-      return new Promise<SlimEnvelope>((resolve, reject) => {
-        const w: Waiter = { filter, resolve, reject };
-        this.waiters.push(w);
-        signal.addEventListener(
-          "abort",
-          () => {
-            const i = this.waiters.indexOf(w);
-            if (i >= 0) this.waiters.splice(i, 1);
-          },
-          { once: true },
-        );
-      });
+      return new Promise<SlimEnvelope>((resolve, reject) => parkUntilAborted<Waiter>(this.waiters, { filter, resolve, reject }, signal));
     });
   }
 

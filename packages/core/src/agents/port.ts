@@ -12,7 +12,7 @@ import { SessionMux, type IncomingStream } from "../patterns/mux.js";
 import type { GroupSession } from "../session/group/session.js";
 import type { P2PSession } from "../session/p2p.js";
 import type { SessionMessage } from "../session/types.js";
-import { withDeadline, type AbortOptions } from "../util/abort.js";
+import { parkUntilAborted, withDeadline, type AbortOptions } from "../util/abort.js";
 import type { VoteInvitation } from "../voting/participant.js";
 import { attachVoting, type SessionVoting } from "../voting/session.js";
 import { ENVELOPE_ID_KEY, envelopeOf, outboundEnvelope, type SlimEnvelope } from "./envelope.js";
@@ -171,18 +171,7 @@ export class SessionPort {
     if (ready !== undefined) return Promise.resolve(ready);
     if (this.ended !== undefined) return Promise.reject(this.ended);
     return withDeadline("vote wait", options, DEFAULT_STREAM_WAIT_MS, (signal) => {
-      return new Promise<VoteInvitation>((resolve, reject) => {
-        const w = { resolve, reject };
-        this.voteWaiters.push(w);
-        signal.addEventListener(
-          "abort",
-          () => {
-            const i = this.voteWaiters.indexOf(w);
-            if (i >= 0) this.voteWaiters.splice(i, 1);
-          },
-          { once: true },
-        );
-      });
+      return new Promise<VoteInvitation>((resolve, reject) => parkUntilAborted(this.voteWaiters, { resolve, reject }, signal));
     });
   }
 

@@ -10,10 +10,9 @@ import type { SessionMessage, SessionPublishOptions } from "./types.js";
 
 /** The session side of reply(). */
 export interface Replier {
-  replyTo(to: Name, data: Uint8Array, options: SessionPublishOptions): Promise<void>;
+  replyTo(to: Name, data: Uint8Array | string, options: SessionPublishOptions): Promise<void>;
 }
 
-const encoder = new TextEncoder();
 
 export class ReceivedMessage implements SessionMessage {
   readonly #session: Replier;
@@ -39,6 +38,6 @@ export class ReceivedMessage implements SessionMessage {
    * other group members never see it.
    */
   reply(data: Uint8Array | string, options: SessionPublishOptions = {}): Promise<void> {
-    return this.#session.replyTo(this.source, typeof data === "string" ? encoder.encode(data) : data, options);
+    return this.#session.replyTo(this.source, data, options);
   }
 }

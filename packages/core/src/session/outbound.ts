@@ -32,6 +32,17 @@ export function outboundOf(data: Uint8Array | string, options: SessionPublishOpt
   return { payloadType: options.payloadType ?? "msg", blob, metadata };
 }
 
+/** `send` the payload as the sender keeps it; a payload that is neither bytes nor text rejects instead. */
+export function sendOutbound(data: Uint8Array | string, options: SessionPublishOptions, send: (out: OutboundData) => Promise<void>, extra?: [string, string]): Promise<void> {
+  let out: OutboundData;
+  try {
+    out = outboundOf(data, options, extra);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return send(out);
+}
+
 /** Run `send` once the app's links can take more output; settles as the send does. */
 export function whenWritable(host: { runWhenWritable(run: () => void): void }, send: () => Promise<void>): Promise<void> {
   return new Promise<void>((resolve, reject) => host.runWhenWritable(() => void send().then(resolve, reject)));

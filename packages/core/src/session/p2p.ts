@@ -15,7 +15,7 @@ import { protoNameOf, fromProtoName, toProtoName } from "../wire/names.js";
 import { appPayloadOf, buildPublish, commandOf, publishOf, randomMessageId, type PublishSpec } from "./build.js";
 import { ControlRequests, DEFAULT_CONTROL_INTERVAL_MS, DEFAULT_CONTROL_RETRIES } from "./control.js";
 import { DataReceiver } from "./receiver.js";
-import { bounded, outboundOf, whenWritable } from "./outbound.js";
+import { bounded, sendOutbound, whenWritable } from "./outbound.js";
 import { DataSender, MAX_IN_FLIGHT, MAX_IN_FLIGHT_MLS, type OutboundData } from "./sender.js";
 import { EventFeed } from "./events.js";
 import { MlsPipe } from "./mls-pipe.js";
@@ -367,7 +367,7 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
   }
 
   /** In a point-to-point session a reply is a plain publish: the peer is the only one listening. */
-  replyTo(_to: Name, data: Uint8Array, options: SessionPublishOptions = {}): Promise<void> {
+  replyTo(_to: Name, data: Uint8Array | string, options: SessionPublishOptions = {}): Promise<void> {
     return this.publish(data, options);
   }
 
@@ -382,18 +382,7 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
     if (this.state === "closed" || this.state === "closing") {
       return Promise.reject(this.closeError ?? new SlimError("CLOSED", "session is closed"));
     }
-    let out: OutboundData;
-    try {
-      out = outboundOf(data, options);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return bounded(
-      whenWritable(this.host, () => this.sender.publish(out)),
-      this.reliable !== undefined,
-      options,
-      "publish",
-    );
+    return sendOutbound(data, options, (out) => bounded(whenWritable(this.host, () => this.sender.publish(out)), this.reliable !== undefined, options, "publish"));
   }
 
   [Symbol.asyncIterator](): AsyncIterator<SessionMessage> {

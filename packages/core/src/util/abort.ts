@@ -47,3 +47,16 @@ export function withDeadline<T>(
     );
   });
 }
+
+/** Put `waiter` on `list` until someone takes it; an abort of `signal` takes it off again. */
+export function parkUntilAborted<W>(list: W[], waiter: W, signal: AbortSignal): void {
+  list.push(waiter);
+  signal.addEventListener(
+    "abort",
+    () => {
+      const i = list.indexOf(waiter);
+      if (i >= 0) list.splice(i, 1);
+    },
+    { once: true },
+  );
+}

@@ -2,6 +2,7 @@
 // Copyright the slim-ts authors
 
 import { SlimError } from "../errors.js";
+import { Fifo } from "./fifo.js";
 
 /**
  * A bounded push queue read as an AsyncIterable. Producers call `push`, which
@@ -10,8 +11,7 @@ import { SlimError } from "../errors.js";
  * runs `onClose`.
  */
 export class AsyncQueue<T> implements AsyncIterable<T> {
-  private items: T[] = [];
-  private head = 0;
+  private readonly items = new Fifo<T>();
   private waiter: ((r: IteratorResult<T>) => void) | undefined;
   private failWaiter: ((e: unknown) => void) | undefined;
   private ended = false;
@@ -32,7 +32,7 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   }
 
   get pending(): number {
-    return this.items.length - this.head;
+    return this.items.length;
   }
 
   get closed(): boolean {
@@ -84,16 +84,11 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   }
 
   private take(): T | undefined {
-    const item = this.items[this.head]!;
-    this.items[this.head++] = undefined as T;
+    const item = this.items.shift();
     const marks = this.watermarks;
     if (marks !== undefined && marks.above && this.pending <= marks.low) {
       marks.above = false;
       marks.onLow();
-    }
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
     }
     return item;
   }
@@ -120,8 +115,7 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   close(): void {
     if (!this.ended) {
       this.ended = true;
-      this.items = [];
-      this.head = 0;
+      this.items.clear();
       this.wake();
     }
     this.onClose?.();

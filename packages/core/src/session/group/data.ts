@@ -7,10 +7,10 @@
 
 import { ANY_ID, type Name } from "../../names/name.js";
 import { SessionMessageType, type ProtoMessage, type ProtoPublish } from "../../wire/gen/dataplane.js";
-import { withDeadline } from "../../util/abort.js";
+import { parkUntilAborted, withDeadline } from "../../util/abort.js";
 import { appPayloadOf, MAX_DATA_MESSAGE_ID } from "../build.js";
 import { ReceivedMessage } from "../message.js";
-import { bounded, DEFAULT_PUBLISH_TIMEOUT_MS, outboundOf, whenWritable } from "../outbound.js";
+import { bounded, DEFAULT_PUBLISH_TIMEOUT_MS, sendOutbound, whenWritable } from "../outbound.js";
 import type { OutboundData } from "../sender.js";
 import type { SessionPublishOptions } from "../types.js";
 import { memberKey } from "./roster.js";
@@ -71,29 +71,17 @@ export function onData(s: GroupSession, msg: ProtoMessage, p: ProtoPublish, sour
 export function publish(s: GroupSession, data: Uint8Array | string, options: SessionPublishOptions): Promise<void> {
   const refused = s.refusal();
   if (refused !== undefined) return Promise.reject(refused);
-  let out: OutboundData;
-  try {
-    out = outboundOf(data, options);
-  } catch (err) {
-    return Promise.reject(err);
-  }
-  if (s.reliable === undefined || s.endpoints.size > 0) {
-    return bounded(
-      whenWritable(s.host, () => s.sender.publish(out)),
-      s.reliable !== undefined,
-      options,
-      "publish",
-    );
-  }
-  return withDeadline("publish", options, DEFAULT_PUBLISH_TIMEOUT_MS, (signal) => {
-    return new Promise<void>((resolve, reject) => {
-      const entry = { data: out, resolve, reject };
-      s.parked.push(entry);
-      const drop = () => {
-        const i = s.parked.indexOf(entry);
-        if (i >= 0) s.parked.splice(i, 1);
-      };
-      signal.addEventListener("abort", drop, { once: true });
+  return sendOutbound(data, options, (out) => {
+    if (s.reliable === undefined || s.endpoints.size > 0) {
+      return bounded(
+        whenWritable(s.host, () => s.sender.publish(out)),
+        s.reliable !== undefined,
+        options,
+        "publish",
+      );
+    }
+    return withDeadline("publish", options, DEFAULT_PUBLISH_TIMEOUT_MS, (signal) => {
+      return new Promise<void>((resolve, reject) => parkUntilAborted(s.parked, { data: out, resolve, reject }, signal));
     });
   });
 }
@@ -110,17 +98,11 @@ export function replyTo(s: GroupSession, to: Name, data: Uint8Array | string, op
   // a full name must be a member; a name without an instance id means whichever member runs it
   const member = s.roster.has(to) ? to : to.id === ANY_ID ? s.roster.findService(to) : undefined;
   if (member === undefined) return Promise.reject(new SlimError("SESSION", `not a member of this group: ${to.toString()}`));
-  let out: OutboundData;
-  try {
-    out = outboundOf(data, options, ["PUBLISH_TO", "TRUE"]);
-  } catch (err) {
-    return Promise.reject(err);
-  }
   const key = memberKey(member);
-  return bounded(
-    whenWritable(s.host, () => s.sender.publishTo(out, key)),
-    s.reliable !== undefined,
+  return sendOutbound(
+    data,
     options,
-    "reply",
+    (out) => bounded(whenWritable(s.host, () => s.sender.publishTo(out, key)), s.reliable !== undefined, options, "reply"),
+    ["PUBLISH_TO", "TRUE"],
   );
 }

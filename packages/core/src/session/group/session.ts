@@ -367,7 +367,7 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
    * A direct message to one member (upstream's publish_to; what `msg.reply()` uses): only
    * `to` gets it; in a reliable session it resolves once `to` acked it.
    */
-  replyTo(to: Name, data: Uint8Array, options: SessionPublishOptions = {}): Promise<void> {
+  replyTo(to: Name, data: Uint8Array | string, options: SessionPublishOptions = {}): Promise<void> {
     return data_.replyTo(this, to, data, options);
   }
 
