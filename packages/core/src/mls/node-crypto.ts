@@ -10,15 +10,16 @@
  * - signatures: ECDSA P-256 (SHA-256, DER, high-S accepted) and Ed25519, on the calling thread
  *   ({@link nodeCryptoProvider}) or on libuv's thread pool ({@link nodeCryptoProviderThreaded});
  * - hash, HMAC and HKDF (extract and expand) for SHA-256/384/512;
- * - the AEAD used for MLS framing (sender data, message content, Welcome GroupInfo) for AES-GCM.
- * HPKE (commits and Welcomes) stays with the stock @hpke/core implementation. Hashes, MACs, HKDF and
- * AEAD outputs are byte-for-byte the stock provider's; signatures use the same encodings (ECDSA is
+ * - HPKE and the AEAD used for MLS framing (sender data, message content, Welcome GroupInfo) for
+ *   the suites with DHKEM P-256 or X25519, HKDF-SHA256 and AES-GCM ({@link nodeHpke}).
+ * Hashes, MACs, HKDF, HPKE and AEAD outputs are byte-for-byte the stock provider's; signatures use the same encodings (ECDSA is
  * randomised), so members on either provider share groups.
  */
 
-import { createCipheriv, createDecipheriv, createHash, createHmac, createPrivateKey, generateKeyPairSync, type KeyObject, randomFillSync, sign, timingSafeEqual, verify } from "node:crypto";
+import { createHash, createHmac, createPrivateKey, generateKeyPairSync, type KeyObject, randomFillSync, sign, timingSafeEqual, verify } from "node:crypto";
 import { type Ciphersuite, type CiphersuiteImpl, type CryptoProvider, defaultCryptoProvider, type Hash, type Kdf, type Signature } from "ts-mls";
 import { decodeBase64UrlNoPad, encodeBase64UrlNoPad } from "../auth/encoding.js";
+import { nodeHpke } from "./node-hpke.js";
 import { ed25519PublicKeyFromRaw, P256SigningKey, p256PublicKeyFromSec1 } from "../auth/p256.js";
 
 const NODE_DIGEST = { "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512" } as const;
@@ -26,7 +27,6 @@ const HKDF_DIGEST = { "HKDF-SHA256": "sha256", "HKDF-SHA384": "sha384", "HKDF-SH
 const DIGEST_LEN = { sha256: 32, sha384: 48, sha512: 64 } as const;
 type NodeDigest = keyof typeof DIGEST_LEN;
 
-const GCM_TAG_BYTES = 16;
 /** PKCS#8 wrapping of a 32-byte Ed25519 seed (RFC 8410). */
 const ED25519_PKCS8_PREFIX = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20]);
 
@@ -192,36 +192,6 @@ function kdfImpl(digest: NodeDigest): Kdf {
   };
 }
 
-function gcmAlgorithm(key: Uint8Array): "aes-128-gcm" | "aes-256-gcm" {
-  if (key.length === 16) return "aes-128-gcm";
-  if (key.length === 32) return "aes-256-gcm";
-  throw new Error(`invalid AES-GCM key length ${key.length}`);
-}
-
-function gcmEncrypt(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array | undefined, plaintext: Uint8Array): Uint8Array {
-  const cipher = createCipheriv(gcmAlgorithm(key), key, nonce, { authTagLength: GCM_TAG_BYTES });
-  if (aad !== undefined && aad.length > 0) cipher.setAAD(aad);
-  const head = cipher.update(plaintext);
-  const tail = cipher.final();
-  const out = new Uint8Array(head.length + tail.length + GCM_TAG_BYTES);
-  out.set(head, 0);
-  out.set(tail, head.length);
-  out.set(cipher.getAuthTag(), head.length + tail.length);
-  return out;
-}
-
-function gcmDecrypt(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array | undefined, ciphertext: Uint8Array): Uint8Array {
-  if (ciphertext.length < GCM_TAG_BYTES) throw new Error("AES-GCM ciphertext shorter than its tag");
-  const body = ciphertext.subarray(0, ciphertext.length - GCM_TAG_BYTES);
-  const decipher = createDecipheriv(gcmAlgorithm(key), key, nonce, { authTagLength: GCM_TAG_BYTES });
-  decipher.setAuthTag(ciphertext.subarray(ciphertext.length - GCM_TAG_BYTES));
-  if (aad !== undefined && aad.length > 0) decipher.setAAD(aad);
-  const head = decipher.update(body);
-  const tail = decipher.final();
-  if (tail.length === 0) return u8(head);
-  return u8(Buffer.concat([head, tail]));
-}
-
 // Every application message draws a 4-byte reuse guard; one CSPRNG call per pool refill instead of
 // one per message. Bytes handed out are wiped from the pool.
 const RNG_POOL = new Uint8Array(4096);
@@ -246,14 +216,7 @@ async function buildSuite(cs: Ciphersuite, offload: boolean): Promise<Ciphersuit
   const p256 = offload ? p256SignatureOffloaded : p256Signature;
   const ed25519 = offload ? ed25519SignatureOffloaded : ed25519Signature;
   const signature = cs.signature === "P256" ? p256 : cs.signature === "Ed25519" ? ed25519 : base.signature;
-  const aesGcm = cs.hpke.aead === "AES128GCM" || cs.hpke.aead === "AES256GCM";
-  const hpke = aesGcm
-    ? {
-        ...base.hpke,
-        encryptAead: async (key: Uint8Array, nonce: Uint8Array, aad: Uint8Array | undefined, plaintext: Uint8Array) => gcmEncrypt(key, nonce, aad, plaintext),
-        decryptAead: async (key: Uint8Array, nonce: Uint8Array, aad: Uint8Array | undefined, ciphertext: Uint8Array) => gcmDecrypt(key, nonce, aad, ciphertext),
-      }
-    : base.hpke;
+  const hpke = nodeHpke(cs) ?? base.hpke;
   return { ...base, hash: hashImpl(digest), kdf: kdfImpl(HKDF_DIGEST[cs.hpke.kdf]), signature, hpke, rng: nodeRng };
 }
 
