@@ -135,6 +135,12 @@ function cachedKey(raw: Uint8Array, make: (raw: Uint8Array) => KeyObject | undef
   return key;
 }
 
+/** {@link p256PublicKeyFromSec1} through the recent-keys cache (by content: public keys are not secret). */
+export const cachedP256PublicKey = (raw: Uint8Array): KeyObject | undefined => cachedKey(raw, p256PublicKeyFromSec1);
+
+/** {@link ed25519PublicKeyFromRaw} through the recent-keys cache. */
+export const cachedEd25519PublicKey = (raw: Uint8Array): KeyObject | undefined => cachedKey(raw, ed25519PublicKeyFromRaw);
+
 /**
  * Verify a header-integrity signature the way the official `verify_header_aad` does: the key length
  * selects the scheme (65 or 33 bytes: ECDSA P-256 SHA-256 with a DER signature; 32 bytes: Ed25519).
@@ -143,11 +149,11 @@ function cachedKey(raw: Uint8Array, make: (raw: Uint8Array) => KeyObject | undef
 export function verifyWithRawPublicKey(publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array): boolean {
   try {
     if (publicKey.length === 65 || publicKey.length === 33) {
-      const key = cachedKey(publicKey, p256PublicKeyFromSec1);
+      const key = cachedP256PublicKey(publicKey);
       return key !== undefined && verify("sha256", data, { key, dsaEncoding: "der" }, signature);
     }
     if (publicKey.length === 32) {
-      const key = cachedKey(publicKey, ed25519PublicKeyFromRaw);
+      const key = cachedEd25519PublicKey(publicKey);
       return key !== undefined && signature.length === 64 && verify(null, data, key, signature);
     }
     return false;

@@ -47,9 +47,12 @@ export interface MemberIdentity {
 /** MLS identity of an app whose identity key is P-256 (SharedSecretProvider, JwtProvider). */
 export function mlsIdentityOf(provider: IdentityProvider & { readonly signingKey: P256SigningKey }): MlsIdentity {
   const key = provider.signingKey;
+  // One array for every group of this identity: the crypto provider caches its signing key by the
+  // array's identity, so a fresh copy per group would rebuild the key for each.
+  let scalar: Uint8Array | undefined;
   return {
     token: () => provider.token(),
-    signer: { publicKey: key.publicKey, exportPrivateKey: () => key.exportPrivateScalar() },
+    signer: { publicKey: key.publicKey, exportPrivateKey: () => (scalar ??= key.exportPrivateScalar()) },
   };
 }
 

@@ -20,7 +20,7 @@ import { createHash, createHmac, createPrivateKey, generateKeyPairSync, type Key
 import { type Ciphersuite, type CiphersuiteImpl, type CryptoProvider, defaultCryptoProvider, type Hash, type Kdf, type Signature } from "ts-mls";
 import { decodeBase64UrlNoPad, encodeBase64UrlNoPad } from "../auth/encoding.js";
 import { nodeHpke } from "./node-hpke.js";
-import { ed25519PublicKeyFromRaw, P256SigningKey, p256PublicKeyFromSec1 } from "../auth/p256.js";
+import { cachedEd25519PublicKey, cachedP256PublicKey, P256SigningKey } from "../auth/p256.js";
 
 const NODE_DIGEST = { "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512" } as const;
 const HKDF_DIGEST = { "HKDF-SHA256": "sha256", "HKDF-SHA384": "sha384", "HKDF-SHA512": "sha512" } as const;
@@ -33,9 +33,9 @@ const ED25519_PKCS8_PREFIX = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30
 const u8 = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 
 /**
- * Key objects keyed by the identity of the byte array ts-mls hands us. ts-mls states share their
- * arrays across versions (every state is a shallow copy), so lookups hit after the first use and
- * no secret ever becomes a map key.
+ * Private key objects keyed by the identity of the byte array ts-mls hands us. ts-mls states share
+ * their arrays across versions (every state is a shallow copy), so lookups hit after the first use
+ * and no secret ever becomes a map key. Public keys go through auth/p256's cache, by content.
  */
 function keyCache<K>(build: (bytes: Uint8Array) => K | undefined): (bytes: Uint8Array) => K | undefined {
   const cache = new WeakMap<Uint8Array, K>();
@@ -50,12 +50,12 @@ function keyCache<K>(build: (bytes: Uint8Array) => K | undefined): (bytes: Uint8
 }
 
 const p256Signer = keyCache((scalar) => P256SigningKey.fromPrivateScalar(scalar));
-const p256Verifier = keyCache((point) => p256PublicKeyFromSec1(point));
+const p256Verifier = cachedP256PublicKey;
 const ed25519Signer = keyCache((key): KeyObject => {
   const der = key.length === 32 ? Buffer.concat([ED25519_PKCS8_PREFIX, key]) : Buffer.from(key);
   return createPrivateKey({ key: der, format: "der", type: "pkcs8" });
 });
-const ed25519Verifier = keyCache((raw) => ed25519PublicKeyFromRaw(raw));
+const ed25519Verifier = cachedEd25519PublicKey;
 
 const p256PrivateKey = keyCache((scalar): KeyObject => {
   const pub = P256SigningKey.fromPrivateScalar(scalar).publicKey;
