@@ -104,7 +104,8 @@ interface Node {
 async function ourNode(): Promise<Node> {
   const port = await freePort();
   // stdout is read until the end (an unread pipe that fills would block the node); stderr is dropped
-  const child: ChildProcess = spawn(process.execPath, [NODE_CLI, "--listen", `127.0.0.1:${port}`], { stdio: ["ignore", "pipe", "ignore"] });
+  const prof = PROF === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${path.dirname(PROF)}`, `--cpu-prof-name=${path.basename(PROF)}-node.${Date.now()}.cpuprofile`];
+  const child: ChildProcess = spawn(process.execPath, [...prof, NODE_CLI, "--listen", `127.0.0.1:${port}`], { stdio: ["ignore", "pipe", "ignore"] });
   const node = track({
     url: `http://127.0.0.1:${port}`,
     pid: child.pid!,

@@ -35,6 +35,8 @@ export interface OutboundData {
 }
 
 interface InFlight {
+  /** Send order (ids wrap and direct messages take random ids). */
+  seq: number;
   data: OutboundData;
   waiting: Set<string>;
   /** A direct message (publish_to): resent to this endpoint only. */
@@ -57,8 +59,16 @@ export interface SenderIo {
   endpointsSilent(keys: string[]): void;
 }
 
+/** The latest ack from one endpoint: when, and for the latest message (in send order) it acked. */
+interface Progress {
+  at: number;
+  seq: number;
+}
+
 export class DataSender {
   private nextId = 0;
+  private nextSeq = 0;
+  private readonly progress = new Map<string, Progress>();
   private readonly inFlight = new Map<number, InFlight>();
   private readonly ring: number[] = [];
   private readonly buffered = new Map<number, OutboundData>();
@@ -108,7 +118,7 @@ export class DataSender {
 
   private track(id: number, data: OutboundData, waiting: Set<string>, to: string | undefined): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const f: InFlight = { data, waiting, to, sends: 1, timer: undefined, done: (err) => (err ? reject(err) : resolve()) };
+      const f: InFlight = { seq: ++this.nextSeq, data, waiting, to, sends: 1, timer: undefined, done: (err) => (err ? reject(err) : resolve()) };
       this.inFlight.set(id, f);
       const sent = this.io.send(id, data, to, false);
       if (waiting.size === 0) return this.finish(id, f);
@@ -135,18 +145,47 @@ export class DataSender {
   private arm(id: number, f: InFlight): void {
     const r = this.reliable!;
     f.timer = setTimeout(() => {
+      // Not every endpoint missing the message gets it again now:
+      // - one that acked nothing since an older message it also owes is stuck on that one, whose
+      //   own timer resends it (an overloaded receiver gets one copy per interval, not a flood);
+      // - one that acked, within the last interval, messages sent before this one but none after
+      //   it is working through a backlog (an MLS member decrypting a burst): it will get here, and
+      //   a copy now would only lengthen its queue.
+      // Both end: the older message is acked or given up on, and an endpoint that acks nothing for
+      // an interval is deferred to no more. One that acked later messages lost this one or its ack.
+      const now = performance.now();
+      const oldest = this.oldestOwed(f);
+      const missing = [...f.waiting].filter((key) => {
+        const p = this.progress.get(key);
+        const stuckAt = oldest.get(key);
+        if (stuckAt !== undefined && (p === undefined || p.seq < stuckAt)) return false;
+        return p === undefined || p.seq > f.seq || now - p.at >= r.intervalMs;
+      });
+      if (missing.length === 0) return this.arm(id, f);
       if (f.sends > r.maxRetries) {
-        this.io.endpointsSilent([...f.waiting]);
-        return this.finish(id, f);
+        this.io.endpointsSilent(missing);
+        for (const key of missing) f.waiting.delete(key);
+        if (f.waiting.size === 0) return this.finish(id, f);
+        return this.arm(id, f);
       }
       f.sends++;
-      // several members missing it: once to everyone (the others ack a duplicate and drop it),
-      // rather than one copy per member, each sealed anew in MLS sessions
-      if (f.to === undefined && f.waiting.size > 1) return this.armAfter(id, f, this.io.send(id, f.data, undefined, false));
+      // several endpoints missing it: once to everyone (the others ack a duplicate and drop it),
+      // rather than one copy per endpoint, each sealed anew in MLS sessions
+      if (f.to === undefined && missing.length > 1) return this.armAfter(id, f, this.io.send(id, f.data, undefined, false));
       let last: void | Promise<void> = undefined;
-      for (const to of f.waiting) last = this.io.send(id, f.data, to, false);
+      for (const to of missing) last = this.io.send(id, f.data, to, false);
       this.armAfter(id, f, last);
     }, r.intervalMs);
+  }
+
+  /** For each endpoint of `f.waiting` that owes an older message too, the oldest such message's seq. */
+  private oldestOwed(f: InFlight): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const g of this.inFlight.values()) {
+      if (g === f || out.size === f.waiting.size) break;
+      for (const key of g.waiting) if (f.waiting.has(key) && !out.has(key)) out.set(key, g.seq);
+    }
+    return out;
   }
 
   private finish(id: number, f: InFlight, err?: SlimError): void {
@@ -159,7 +198,13 @@ export class DataSender {
   onAck(id: number, from: string): void {
     const f = this.inFlight.get(id);
     if (f === undefined) return;
-    f.waiting.delete(from);
+    if (!f.waiting.delete(from)) return;
+    const p = this.progress.get(from);
+    if (p === undefined) this.progress.set(from, { at: performance.now(), seq: f.seq });
+    else {
+      p.at = performance.now();
+      if (f.seq > p.seq) p.seq = f.seq;
+    }
     if (f.waiting.size === 0) this.finish(id, f);
   }
 
@@ -174,6 +219,7 @@ export class DataSender {
 
   /** An endpoint left: nothing more is owed by it. */
   dropEndpoint(key: string): void {
+    this.progress.delete(key);
     for (const [id, f] of [...this.inFlight]) this.onAck(id, key), void f;
   }
 

@@ -87,14 +87,14 @@ describe("DataSender", () => {
 
   const data = (t: string): OutboundData => ({ payloadType: "msg", blob: new TextEncoder().encode(t), metadata: new Map() });
 
-  function sender(reliable = true) {
+  function sender(reliable = true, endpoints = ["peer"]) {
     const sent: Array<{ id: number; to: string | undefined; rtx: boolean }> = [];
     const lost: number[] = [];
     const silent: string[][] = [];
     const s = new DataSender(
       { send: (id, _d, to, rtx) => void sent.push({ id, to, rtx }), sendLost: (id) => lost.push(id), endpointsSilent: (k) => silent.push(k) },
       reliable ? R : undefined,
-      () => ["peer"],
+      () => endpoints,
     );
     return { s, sent, lost, silent };
   }
@@ -118,6 +118,64 @@ describe("DataSender", () => {
     await p;
     expect(sent.map((x) => x.to)).toEqual([undefined, "peer", "peer", "peer"]);
     expect(silent).toEqual([["peer"]]);
+  });
+
+  it("holds resends for an endpoint working through a backlog, and resends once its acks stop coming", async () => {
+    const { s, sent } = sender();
+    const done: number[] = [];
+    for (let i = 1; i <= 3; i++) void s.publish(data(`m${i}`)).then(() => done.push(i));
+    await vi.advanceTimersByTimeAsync(50);
+    s.onAck(1, "peer"); // t=50: busy, but getting there
+    await vi.advanceTimersByTimeAsync(100); // t=150: 2 and 3 are due; the peer acked 1 within the interval
+    expect(sent.map((x) => x.id)).toEqual([1, 2, 3]);
+    s.onAck(2, "peer");
+    await vi.advanceTimersByTimeAsync(100); // t=250: 3 is due again; the peer acked 2 at 150
+    expect(sent.map((x) => x.id)).toEqual([1, 2, 3]);
+    await vi.advanceTimersByTimeAsync(100); // t=350: no ack for 200 ms: 3 goes again, to the peer
+    expect(sent.map((x) => `${x.id}>${x.to ?? "all"}`)).toEqual(["1>all", "2>all", "3>all", "3>peer"]);
+    s.onAck(3, "peer");
+    await vi.advanceTimersByTimeAsync(0);
+    expect(done).toEqual([1, 2, 3]);
+  });
+
+  it("resends only the oldest message an endpoint owes; the younger ones wait for it", async () => {
+    const { s, sent } = sender();
+    for (let i = 1; i <= 3; i++) void s.publish(data(`m${i}`));
+    await vi.advanceTimersByTimeAsync(R.intervalMs + 10);
+    expect(sent.map((x) => `${x.id}>${x.to ?? "all"}`)).toEqual(["1>all", "2>all", "3>all", "1>peer"]);
+    s.onAck(1, "peer");
+    s.onAck(2, "peer");
+    await vi.advanceTimersByTimeAsync(2 * R.intervalMs);
+    // 3 waited behind 1, then behind the fresh acks; once they are an interval old it goes again
+    expect(sent.map((x) => `${x.id}>${x.to ?? "all"}`)).toEqual(["1>all", "2>all", "3>all", "1>peer", "3>peer"]);
+  });
+
+  it("resends at once to an endpoint that acked later messages but not this one (its ack or the message was lost)", async () => {
+    const { s, sent } = sender(true, ["a", "b"]);
+    void s.publish(data("m1"));
+    void s.publish(data("m2"));
+    await vi.advanceTimersByTimeAsync(10);
+    s.onAck(1, "a");
+    s.onAck(2, "a");
+    s.onAck(2, "b"); // b's ack for 1 went missing
+    await vi.advanceTimersByTimeAsync(R.intervalMs);
+    expect(sent.map((x) => `${x.id}>${x.to ?? "all"}`)).toEqual(["1>all", "2>all", "1>b"]);
+  });
+
+  it("gives up on an endpoint that stops acking altogether, even while another one is still behind", async () => {
+    const { s, sent, silent } = sender(true, ["busy", "gone"]);
+    let settled = false;
+    void s.publish(data("m0")).then(() => (settled = true));
+    void s.publish(data("m1"));
+    await vi.advanceTimersByTimeAsync(10);
+    s.onAck(1, "busy");
+    // "busy" acks m0 only, then keeps acking nothing new for m1 until it is deferred no more
+    await vi.advanceTimersByTimeAsync(R.intervalMs * (R.maxRetries + 2));
+    expect(silent.flat()).toContain("gone");
+    expect(settled).toBe(true);
+    // m0 is resent to "gone"; m1 waits for "gone" behind m0 and for "busy" while its ack was recent, then goes to "busy"
+    expect(sent.filter((x) => x.id === 1 && x.to !== undefined).every((x) => x.to === "gone")).toBe(true);
+    expect(sent.filter((x) => x.id === 2).map((x) => x.to ?? "all").slice(0, 2)).toEqual(["all", "busy"]);
   });
 
   it("answers an RTX request from the buffer (counting it as the ack), or says lost", async () => {
