@@ -231,9 +231,9 @@ export class MlsGroup {
         this.#requireActive();
         let signed = early === undefined ? undefined : await early;
         if (signed === undefined || signed.epoch !== this.epoch) signed = await signApplication(this.#state, plaintext, aad, this.#ctx.cs);
-        const { newState, message, consumed } = await sealApplication(this.#state, signed, this.#ctx.cs);
+        const { newState, bytes, consumed } = await sealApplication(this.#state, signed, this.#ctx.cs);
         this.#adopt(newState, consumed);
-        return encodeMls(message);
+        return bytes;
       }),
     );
   }
@@ -247,8 +247,7 @@ export class MlsGroup {
     const opened = await this.#serial(() =>
       guarded("cannot decrypt", async () => {
         this.#requireActive();
-        const message = decodeMls(bytes, "mls_private_message", this.#ctx.maxBytes);
-        const out = await openApplication(this.#state, message.privateMessage, this.#ctx.cs);
+        const out = await openApplication(this.#state, bytes, this.#ctx.maxBytes, this.#ctx.cs);
         this.#adopt(out.newState, out.consumed);
         return out;
       }),

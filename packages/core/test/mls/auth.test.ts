@@ -123,7 +123,7 @@ describe("authentication of members", () => {
     const cs = await loadCiphersuite(2);
     const asAlice = { ...state, privatePath: { ...state.privatePath, leafIndex: 0 } };
     const signed = await signApplication(asAlice, text("I am alice"), text("h"), cs);
-    const forged = encodeMls((await sealApplication(asAlice, signed, cs)).message);
+    const forged = (await sealApplication(asAlice, signed, cs)).bytes;
     await expectSlimError(carol.decrypt(forged), /signature does not verify/);
     // a genuine message still gets through (alice's next generation)
     await alice.encrypt(text("burnt generation"), text("h"));
