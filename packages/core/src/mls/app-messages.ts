@@ -4,8 +4,10 @@
 /**
  * Application messages (RFC 9420 §6.3 PrivateMessage, content type application), framed here
  * rather than by ts-mls' generic codec, which cost more per message than the AEAD and HKDF work.
- * The message-key ratchets stay ts-mls' own (consumeRatchet / ratchetToGeneration), so the group
- * state is exactly what ts-mls would hold; the unit tests check our bytes against ts-mls' encoders.
+ * The ratchet state is ts-mls' own structure, stepped here in the usual case (the next generation)
+ * and by ts-mls' ratchetToGeneration otherwise (skipped or late generations, with its bookkeeping),
+ * so the group state is exactly what ts-mls would hold; the unit tests check our bytes against
+ * ts-mls' encoders and each side opens what the other sealed.
  *
  * The work is split so that signatures run outside the group's serial queue:
  * - sending: sign the content for the current epoch (any time, several at once), then, in order,
@@ -22,9 +24,10 @@
  */
 
 import type { CiphersuiteImpl, ClientState, EpochReceiverData, GroupContext, LeafNode } from "ts-mls";
+import type { SecretTree } from "ts-mls/secretTree.js";
 import { encodeGroupContext } from "ts-mls/groupContext.js";
 import { byteLengthToPad } from "ts-mls/paddingConfig.js";
-import { consumeRatchet, ratchetToGeneration } from "ts-mls/secretTree.js";
+import { ratchetToGeneration } from "ts-mls/secretTree.js";
 import { SlimError } from "../errors.js";
 import { TlsReader, TlsWriter, vectorSize } from "./tls.js";
 import { bytesEqual, leafAt } from "./tree.js";
@@ -39,6 +42,7 @@ const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 const TBS_LABEL = utf8("MLS 1.0 FramedContentTBS");
 const KEY_LABEL = utf8("MLS 1.0 key");
 const NONCE_LABEL = utf8("MLS 1.0 nonce");
+const SECRET_LABEL = utf8("MLS 1.0 secret");
 
 /** A GroupContext's encoding, once per epoch (the object is the state's, shared until the next commit). */
 const contextBytes = new WeakMap<GroupContext, Uint8Array>();
@@ -91,6 +95,31 @@ async function senderDataKeys(cs: CiphersuiteImpl, senderDataSecret: Uint8Array,
   return { key, nonce };
 }
 
+/** ExpandWithLabel(secret, label, uint32 generation, length) of the message-key ratchet (RFC 9420 §9.1). */
+function ratchetExpand(cs: CiphersuiteImpl, secret: Uint8Array, label: Uint8Array, generation: number, length: number): Promise<Uint8Array> {
+  const info = new TlsWriter(2 + vectorSize(label.length) + 1 + 4).u16(length).vector(label).u8(4).u32(generation).done();
+  return cs.kdf.expand(secret, info, length);
+}
+
+/**
+ * Key and nonce of the current generation of one leaf's application ratchet, and the tree with that
+ * ratchet one step on: ts-mls' createRatchetResult, with the labels framed here. `consumed` are the
+ * secrets to wipe once the message is sealed or opened.
+ */
+async function ratchetStep(cs: CiphersuiteImpl, tree: SecretTree, leafIndex: number, reuseGuard: Uint8Array): Promise<{ key: Uint8Array; nonce: Uint8Array; generation: number; newTree: SecretTree; consumed: Uint8Array[] }> {
+  const index = leafIndex * 2;
+  const node = tree[index];
+  if (node === undefined) throw new SlimError("MLS", "no ratchet for this leaf");
+  const { secret, generation } = node.application;
+  const next = await ratchetExpand(cs, secret, SECRET_LABEL, generation, cs.kdf.size);
+  const key = await ratchetExpand(cs, secret, KEY_LABEL, generation, cs.hpke.keyLength);
+  const nonce = await ratchetExpand(cs, secret, NONCE_LABEL, generation, cs.hpke.nonceLength);
+  for (let i = 0; i < REUSE_GUARD_BYTES; i++) nonce[i]! ^= reuseGuard[i]!;
+  const newTree = tree.slice();
+  newTree[index] = { ...node, application: { ...node.application, secret: next, generation: generation + 1 } };
+  return { key, nonce, generation, newTree, consumed: [secret, key] };
+}
+
 /** Content signed for one epoch, waiting for its generation. */
 export interface SignedApplication {
   epoch: bigint;
@@ -110,7 +139,8 @@ export async function sealApplication(state: ClientState, signed: SignedApplicat
   const { groupContext, keySchedule, secretTree, privatePath, clientConfig } = state;
   if (signed.epoch !== groupContext.epoch) throw new SlimError("INTERNAL", "application content signed for another epoch");
   const leafIndex = privatePath.leafIndex;
-  const ratchet = await consumeRatchet(secretTree, leafIndex * 2, "application", cs);
+  const reuseGuard = cs.rng.randomBytes(REUSE_GUARD_BYTES);
+  const ratchet = await ratchetStep(cs, secretTree, leafIndex, reuseGuard);
 
   const bodyLength = vectorSize(signed.plaintext.length) + vectorSize(signed.signature.length);
   const content = new TlsWriter(bodyLength + byteLengthToPad(bodyLength, clientConfig.paddingConfig)).vector(signed.plaintext).vector(signed.signature).done();
@@ -118,7 +148,7 @@ export async function sealApplication(state: ClientState, signed: SignedApplicat
   const ciphertext = await cs.hpke.encryptAead(ratchet.key, ratchet.nonce, contentAad(groupId, epoch, signed.aad), content);
 
   const sd = await senderDataKeys(cs, keySchedule.senderDataSecret, ciphertext);
-  const senderData = new TlsWriter(4 + 4 + REUSE_GUARD_BYTES).u32(leafIndex).u32(ratchet.generation).raw(ratchet.reuseGuard).done();
+  const senderData = new TlsWriter(4 + 4 + REUSE_GUARD_BYTES).u32(leafIndex).u32(ratchet.generation).raw(reuseGuard).done();
   const encryptedSenderData = await cs.hpke.encryptAead(sd.key, sd.nonce, contentAad(groupId, epoch, undefined), senderData);
 
   const size = 2 + 2 + vectorSize(groupId.length) + 8 + 1 + vectorSize(signed.aad.length) + vectorSize(encryptedSenderData.length) + vectorSize(ciphertext.length);
@@ -196,7 +226,11 @@ export async function openApplication(state: ClientState, bytes: Uint8Array, max
       throw new SlimError("MLS", `message from epoch ${epoch} was sent by a member no longer in the group`);
     }
   }
-  const ratchet = await ratchetToGeneration(keys.secretTree, senderData, "application", state.clientConfig.keyRetentionConfig, cs);
+  // in order (the usual case) one step of the ratchet; ahead or behind, ts-mls' bookkeeping of skipped generations
+  const inOrder = keys.secretTree[senderLeaf * 2]?.application.generation === senderData.generation;
+  const ratchet = inOrder
+    ? await ratchetStep(cs, keys.secretTree, senderLeaf, senderData.reuseGuard)
+    : await ratchetToGeneration(keys.secretTree, senderData, "application", state.clientConfig.keyRetentionConfig, cs);
   const content = await cs.hpke.decryptAead(ratchet.key, ratchet.nonce, contentAad(groupId, epoch, aad), ciphertext);
   const cr = new TlsReader(content, "message content");
   const plaintext = cr.vector();
