@@ -164,6 +164,8 @@ export class DataSender {
       if (missing.length === 0) return this.arm(id, f);
       if (f.sends > r.maxRetries) {
         this.io.endpointsSilent(missing);
+        // the session may have dropped those endpoints (acking this) or closed (finishing it)
+        if (this.inFlight.get(id) !== f) return;
         for (const key of missing) f.waiting.delete(key);
         if (f.waiting.size === 0) return this.finish(id, f);
         return this.arm(id, f);
@@ -219,8 +221,8 @@ export class DataSender {
 
   /** An endpoint left: nothing more is owed by it. */
   dropEndpoint(key: string): void {
+    for (const id of [...this.inFlight.keys()]) this.onAck(id, key);
     this.progress.delete(key);
-    for (const [id, f] of [...this.inFlight]) this.onAck(id, key), void f;
   }
 
   close(err: SlimError): void {

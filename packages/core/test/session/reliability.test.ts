@@ -178,6 +178,22 @@ describe("DataSender", () => {
     expect(sent.filter((x) => x.id === 2).map((x) => x.to ?? "all").slice(0, 2)).toEqual(["all", "busy"]);
   });
 
+  it("an endpoint given up on and dropped by the session: the next message takes its slot, the window holds", async () => {
+    const sent: number[] = [];
+    const s: DataSender = new DataSender(
+      { send: (id) => void sent.push(id), sendLost: () => undefined, endpointsSilent: (keys) => keys.forEach((k) => s.dropEndpoint(k)) },
+      R,
+      () => ["a"],
+      1,
+    );
+    for (let i = 0; i < 3; i++) void s.publish(data(`m${i}`));
+    await vi.advanceTimersByTimeAsync(R.intervalMs * (R.maxRetries + 1) + 10);
+    // 1 went 1 + maxRetries times, was given up on; 2 took its slot; 3 still waits for room
+    expect(sent.filter((id) => id === 1)).toHaveLength(1 + R.maxRetries);
+    expect(sent).toContain(2);
+    expect(sent).not.toContain(3);
+  });
+
   it("answers an RTX request from the buffer (counting it as the ack), or says lost", async () => {
     const { s, sent, lost } = sender();
     const p = s.publish(data("a"));
