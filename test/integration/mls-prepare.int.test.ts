@@ -35,6 +35,30 @@ describe("prepareMls", () => {
     expect((await reader(g2).take(2, 5_000)).map((m) => m.text()).sort()).toEqual(["from m1", "to all"]);
   });
 
+  it("joins answered with the spare key package and with fresh ones: concurrent and back-to-back MLS sessions all work", async () => {
+    // a prepared app keeps one key package ready; concurrent joins must not share it (a key package is single-use)
+    const processor = new MessageProcessor();
+    await using a = await createApp({ name: "org/ns/a", secret: DEFAULT_SECRET, processor });
+    await using b = await createApp({ name: "org/ns/b", secret: DEFAULT_SECRET, processor });
+    await b.prepareMls();
+    const incoming = b.listen({ kind: "p2p" })[Symbol.asyncIterator]();
+    const opts = { reliable: { intervalMs: 300, maxRetries: 5 }, mls: true } as const;
+    const concurrent = await Promise.all([0, 1, 2].map(() => a.createSession({ type: "p2p", peer: "org/ns/b" }, opts)));
+    const later = [];
+    for (let i = 0; i < 3; i++) later.push(await a.createSession({ type: "p2p", peer: "org/ns/b" }, opts));
+    const accepted = [];
+    for (let i = 0; i < 6; i++) accepted.push((await incoming.next()).value);
+    const bySession = new Map(accepted.map((s) => [s.sessionId, s]));
+    for (const [i, s] of [...concurrent, ...later].entries()) {
+      expect(s.mls).toBeDefined();
+      await s.publish(enc.encode(`hello ${i}`));
+      const peer = bySession.get(s.sessionId);
+      expect(peer).toBeDefined();
+      expect((await reader(peer!).take(1, 5_000)).map((m) => m.text())).toEqual([`hello ${i}`]);
+    }
+    processor.close();
+  });
+
   it("an aborted signal stops it with SlimError ABORTED", async () => {
     const processor = new MessageProcessor();
     await using app = await createApp({ name: "org/ns/p", secret: DEFAULT_SECRET, processor });

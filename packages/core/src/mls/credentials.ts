@@ -44,16 +44,27 @@ export interface MemberIdentity {
   subject: string;
 }
 
-/** MLS identity of an app whose identity key is P-256 (SharedSecretProvider, JwtProvider). */
+const identities = new WeakMap<object, MlsIdentity>();
+
+/**
+ * MLS identity of an app whose identity key is P-256 (SharedSecretProvider, JwtProvider): one object
+ * per provider, shared by all of the app's sessions (caches hang off it: the signing key object, the
+ * spare key package).
+ */
 export function mlsIdentityOf(provider: IdentityProvider & { readonly signingKey: P256SigningKey }): MlsIdentity {
-  const key = provider.signingKey;
-  // One array for every group of this identity: the crypto provider caches its signing key by the
-  // array's identity, so a fresh copy per group would rebuild the key for each.
-  let scalar: Uint8Array | undefined;
-  return {
-    token: () => provider.token(),
-    signer: { publicKey: key.publicKey, exportPrivateKey: () => (scalar ??= key.exportPrivateScalar()) },
-  };
+  let identity = identities.get(provider);
+  if (identity === undefined) {
+    const key = provider.signingKey;
+    // One array for every group of this identity: the crypto provider caches its signing key by the
+    // array's identity, so a fresh copy per group would rebuild the key for each.
+    let scalar: Uint8Array | undefined;
+    identity = {
+      token: () => provider.token(),
+      signer: { publicKey: key.publicKey, exportPrivateKey: () => (scalar ??= key.exportPrivateScalar()) },
+    };
+    identities.set(provider, identity);
+  }
+  return identity;
 }
 
 /** An Ed25519 signer, for ciphersuite 1 (official builds with the `curve25519` feature). */

@@ -40,6 +40,33 @@ export interface MlsOptions {
 
 export const DEFAULT_HEADER_INTEGRITY_PERCENT = 100;
 
+/**
+ * A key package made ahead of need, per app identity and ciphersuite, so that answering a join
+ * does not wait for one (about 1 ms on the critical path of every MLS session setup and invitation).
+ * Made after a join completes, and by prepare(); older than this, it is dropped for a fresh one (its
+ * credential carries an identity token minted when it was made).
+ */
+const SPARE_MAX_AGE_MS = 30_000;
+const spares = new WeakMap<MlsIdentity, Map<number, { madeAt: number; kp: Promise<PendingKeyPackage> }>>();
+
+function takeSpare(identity: MlsIdentity, suite: number): Promise<PendingKeyPackage> | undefined {
+  const bySuite = spares.get(identity);
+  const spare = bySuite?.get(suite);
+  if (spare === undefined) return undefined;
+  bySuite!.delete(suite);
+  return Date.now() - spare.madeAt <= SPARE_MAX_AGE_MS ? spare.kp : undefined;
+}
+
+function keepSpare(identity: MlsIdentity, suite: number, kp: Promise<PendingKeyPackage>): void {
+  let bySuite = spares.get(identity);
+  if (bySuite === undefined) spares.set(identity, (bySuite = new Map()));
+  const entry = { madeAt: Date.now(), kp };
+  bySuite.set(suite, entry);
+  kp.catch(() => {
+    if (bySuite.get(suite) === entry) bySuite.delete(suite);
+  });
+}
+
 export interface SessionMlsContext {
   identity: MlsIdentity;
   verifier: IdentityVerifier;
@@ -91,7 +118,9 @@ export class SessionMls {
    */
   async prepare(): Promise<void> {
     const { MlsGroup } = await mlsEngine();
-    await MlsGroup.createKeyPackage(this.ctx.identity, this.options.ciphersuite === undefined ? {} : { ciphersuite: this.options.ciphersuite });
+    const kp = this.makeKeyPackage(MlsGroup);
+    await kp;
+    keepSpare(this.ctx.identity, this.options.ciphersuite ?? 0, kp);
     const scratch = await MlsGroup.create(undefined, this.ctx.identity, this.groupOptions);
     await scratch.encrypt(new Uint8Array(16));
   }
@@ -137,8 +166,22 @@ export class SessionMls {
   /** A fresh key package for a JoinReply or RejoinRequest; its private part waits for the Welcome. */
   async keyPackage(): Promise<Uint8Array> {
     const { MlsGroup } = await mlsEngine();
-    this.pending = await MlsGroup.createKeyPackage(this.ctx.identity, this.options.ciphersuite === undefined ? {} : { ciphersuite: this.options.ciphersuite });
+    const spare = takeSpare(this.ctx.identity, this.options.ciphersuite ?? 0);
+    this.pending = (spare === undefined ? undefined : await spare.catch(() => undefined)) ?? (await this.makeKeyPackage(MlsGroup));
     return this.pending.bytes;
+  }
+
+  private makeKeyPackage(engine: typeof MlsGroup): Promise<PendingKeyPackage> {
+    return engine.createKeyPackage(this.ctx.identity, this.options.ciphersuite === undefined ? {} : { ciphersuite: this.options.ciphersuite });
+  }
+
+  /** Make the next spare key package once the current work is done. */
+  private replenish(engine: typeof MlsGroup): void {
+    const suite = this.options.ciphersuite ?? 0;
+    if (spares.get(this.ctx.identity)?.has(suite) === true) return;
+    setImmediate(() => {
+      if (spares.get(this.ctx.identity)?.has(suite) !== true) keepSpare(this.ctx.identity, suite, this.makeKeyPackage(engine));
+    }).unref();
   }
 
   /** Enter the group with a Welcome (a second one is ignored, as upstream, unless rejoining). */
@@ -150,6 +193,7 @@ export class SessionMls {
     this.group = await MlsGroup.join(welcome, pending, this.groupOptions);
     this.pending = undefined;
     this.commitId = commitId;
+    this.replenish(MlsGroup);
   }
 
   /**
