@@ -349,7 +349,14 @@ async function p2p<R>(kind: Kind, mls: boolean, reliable: boolean, body: (tx: Ap
       const got = await listening;
       if (got.mls !== mls) throw new Error(`accepted session has mls=${got.mls}`);
     });
-    return await body(tx!, rx!);
+    const out = await body(tx!, rx!);
+    if (TRACE && kind === "ours") {
+      for (const [role, app] of [["tx", tx!], ["rx", rx!]] as const) {
+        const stats = await (app as App & { raw: (c: string, a?: object, ms?: number) => Promise<unknown> }).raw("stats", {}, 10_000).catch((e: Error) => `stats: ${e.message.split("\n")[0]}`);
+        log(`  ${role}: ${JSON.stringify(stats, (_k, v) => (typeof v === "number" ? Math.round(v) : v))}`);
+      }
+    }
+    return out;
   } finally {
     await closeSet(apps, node);
   }
