@@ -56,6 +56,9 @@ describe("prepareMls", () => {
       expect(peer).toBeDefined();
       expect((await reader(peer!).take(1, 5_000)).map((m) => m.text())).toEqual([`hello ${i}`]);
     }
+    // apps first: with the processor gone, their sessions' goodbyes would wait out their retries
+    await a.close();
+    await b.close();
     processor.close();
   });
 
