@@ -42,6 +42,8 @@ interface InFlight {
   /** A direct message (publish_to): resent to this endpoint only. */
   to: string | undefined;
   sends: number;
+  /** Timer rounds in which a resend was held for an endpoint that is behind (bounded: {@link deferLimit}). */
+  deferrals: number;
   timer: NodeJS.Timeout | undefined;
   done: (err?: SlimError) => void;
 }
@@ -58,6 +60,13 @@ export interface SenderIo {
   /** Endpoints that stopped acking after the retry budget. */
   endpointsSilent(keys: string[]): void;
 }
+
+/**
+ * Timer rounds a message's resends may be held for endpoints that are behind: however slowly a
+ * receiver works through a backlog, a message is resent (and, after maxRetries, given up on) within
+ * about (2 × (maxRetries + 1) + maxRetries + 1) intervals.
+ */
+const deferLimit = (r: ReliableSettings): number => 2 * (r.maxRetries + 1);
 
 /** The latest ack from one endpoint: when, and for the latest message (in send order) it acked. */
 interface Progress {
@@ -118,7 +127,7 @@ export class DataSender {
 
   private track(id: number, data: OutboundData, waiting: Set<string>, to: string | undefined): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const f: InFlight = { seq: ++this.nextSeq, data, waiting, to, sends: 1, timer: undefined, done: (err) => (err ? reject(err) : resolve()) };
+      const f: InFlight = { seq: ++this.nextSeq, data, waiting, to, sends: 1, deferrals: 0, timer: undefined, done: (err) => (err ? reject(err) : resolve()) };
       this.inFlight.set(id, f);
       const sent = this.io.send(id, data, to, false);
       if (waiting.size === 0) return this.finish(id, f);
@@ -151,16 +160,20 @@ export class DataSender {
       // - one that acked, within the last interval, messages sent before this one but none after
       //   it is working through a backlog (an MLS member decrypting a burst): it will get here, and
       //   a copy now would only lengthen its queue.
-      // Both end: the older message is acked or given up on, and an endpoint that acks nothing for
-      // an interval is deferred to no more. One that acked later messages lost this one or its ack.
+      // Both end: the older message is acked or given up on, an endpoint that acks nothing for an
+      // interval is deferred to no more, and a message is held at most deferLimit rounds. One that
+      // acked later messages lost this one or its ack.
       const now = performance.now();
       const oldest = this.oldestOwed(f);
+      const mayDefer = f.deferrals < deferLimit(r);
       const missing = [...f.waiting].filter((key) => {
+        if (!mayDefer) return true;
         const p = this.progress.get(key);
         const stuckAt = oldest.get(key);
         if (stuckAt !== undefined && (p === undefined || p.seq < stuckAt)) return false;
         return p === undefined || p.seq > f.seq || now - p.at >= r.intervalMs;
       });
+      if (missing.length < f.waiting.size) f.deferrals++;
       if (missing.length === 0) return this.arm(id, f);
       if (f.sends > r.maxRetries) {
         this.io.endpointsSilent(missing);

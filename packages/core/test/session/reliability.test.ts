@@ -178,6 +178,23 @@ describe("DataSender", () => {
     expect(sent.filter((x) => x.id === 2).map((x) => x.to ?? "all").slice(0, 2)).toEqual(["all", "busy"]);
   });
 
+  it("a receiver that keeps acking old messages, one per interval, cannot hold a message back for ever", async () => {
+    const { s, sent, silent } = sender();
+    let settled = false;
+    for (let i = 1; i < 40; i++) void s.publish(data(`m${i}`));
+    void s.publish(data("m40")).then(() => (settled = true));
+    await vi.advanceTimersByTimeAsync(10);
+    // the peer acks message 1, 2, 3, ... one per interval: always "behind and progressing" for message 40
+    for (let k = 1; k <= 16 && !settled; k++) {
+      s.onAck(k, "peer");
+      await vi.advanceTimersByTimeAsync(R.intervalMs);
+    }
+    // held for 2 × (maxRetries + 1) rounds, then resent maxRetries times, then given up on
+    expect(sent.filter((x) => x.id === 40 && x.to === "peer")).toHaveLength(R.maxRetries);
+    expect(silent.flat()).toContain("peer");
+    expect(settled).toBe(true);
+  });
+
   it("an endpoint given up on and dropped by the session: the next message takes its slot, the window holds", async () => {
     const sent: number[] = [];
     const s: DataSender = new DataSender(
