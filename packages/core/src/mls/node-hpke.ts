@@ -40,7 +40,10 @@ interface Kem {
   publicOf(sk: Uint8Array): Uint8Array;
   /** Rejects a malformed or off-curve public key. */
   checkPublic(pk: Uint8Array): void;
-  dh(sk: Uint8Array, pk: Uint8Array): Uint8Array;
+  /** Encap's DH: a fresh ephemeral key pair and its shared secret with `pkR` (one key pair, no extra point multiplication). */
+  encapDh(pkR: Uint8Array): { dh: Uint8Array; pkE: Uint8Array };
+  /** Decap's DH, with our own public key as a by-product (the KEM context needs it). */
+  decapDh(skR: Uint8Array, pkE: Uint8Array): { dh: Uint8Array; pkR: Uint8Array };
   derive(dkpPrk: Uint8Array, expand: (label: string, info: Uint8Array, len: number) => Uint8Array): Uint8Array;
 }
 
@@ -92,10 +95,18 @@ const p256: Kem = {
     // Point validation: OpenSSL refuses points off the curve when it converts them.
     ECDH.convertKey(pk, "prime256v1");
   },
-  dh(sk, pk) {
+  encapDh(pkR) {
+    if (pkR.length !== 65 || pkR[0] !== 0x04) throw new CryptoError("HPKE P-256 public key is not an uncompressed point");
     const ecdh = createECDH("prime256v1");
-    ecdh.setPrivateKey(sk);
-    return leftPad(u8(ecdh.computeSecret(pk)), 32);
+    const pkE = u8(ecdh.generateKeys());
+    // computeSecret refuses a point off the curve
+    return { dh: leftPad(u8(ecdh.computeSecret(pkR)), 32), pkE };
+  },
+  decapDh(skR, pkE) {
+    if (pkE.length !== 65 || pkE[0] !== 0x04) throw new CryptoError("HPKE P-256 public key is not an uncompressed point");
+    const ecdh = createECDH("prime256v1");
+    ecdh.setPrivateKey(skR);
+    return { dh: leftPad(u8(ecdh.computeSecret(pkE)), 32), pkR: u8(ecdh.getPublicKey()) };
   },
   derive(dkpPrk, expand) {
     for (let counter = 0; counter < 256; counter++) {
@@ -115,6 +126,12 @@ function x25519Public(pk: Uint8Array): KeyObject {
   return createPublicKey({ key: Buffer.from(concat(X25519_SPKI_PREFIX, pk)), format: "der", type: "spki" });
 }
 
+/** RFC 9180 §7.1.4: an all-zero X25519 shared secret (a small-order peer key) must be refused. */
+function nonZero(shared: Uint8Array): Uint8Array {
+  if (shared.every((b) => b === 0)) throw new CryptoError("HPKE X25519 shared secret is zero");
+  return shared;
+}
+
 const x25519: Kem = {
   id: 0x0020,
   publicLength: 32,
@@ -130,11 +147,17 @@ const x25519: Kem = {
   checkPublic(pk) {
     if (pk.length !== 32) throw new CryptoError("HPKE X25519 public key must be 32 bytes");
   },
-  dh(sk, pk) {
-    const shared = u8(diffieHellman({ privateKey: x25519Private(sk), publicKey: x25519Public(pk) }));
-    // RFC 9180 §7.1.4: an all-zero shared secret (a small-order peer key) must be refused.
-    if (shared.every((b) => b === 0)) throw new CryptoError("HPKE X25519 shared secret is zero");
-    return shared;
+  encapDh(pkR) {
+    if (pkR.length !== 32) throw new CryptoError("HPKE X25519 public key must be 32 bytes");
+    const { privateKey, publicKey } = generateKeyPairSync("x25519");
+    const pkE = u8(publicKey.export({ format: "der", type: "spki" })).slice(X25519_SPKI_PREFIX.length);
+    return { dh: nonZero(u8(diffieHellman({ privateKey, publicKey: x25519Public(pkR) }))), pkE };
+  },
+  decapDh(skR, pkE) {
+    if (pkE.length !== 32) throw new CryptoError("HPKE X25519 public key must be 32 bytes");
+    const privateKey = x25519Private(skR);
+    const pkR = u8(createPublicKey(privateKey).export({ format: "der", type: "spki" })).slice(X25519_SPKI_PREFIX.length);
+    return { dh: nonZero(u8(diffieHellman({ privateKey, publicKey: x25519Public(pkE) }))), pkR };
   },
   derive(dkpPrk, expand) {
     return expand("sk", new Uint8Array(0), 32);
@@ -221,15 +244,15 @@ export function nodeHpke(cs: Ciphersuite): Hpke | undefined {
   }
 
   function encap(pkR: Uint8Array): { shared: Uint8Array; enc: Uint8Array } {
-    kem.checkPublic(pkR);
-    const eph = kem.generate();
-    return { shared: sharedSecret(kem.dh(eph.sk, pkR), eph.pk, pkR), enc: eph.pk };
+    const { dh, pkE } = kem.encapDh(pkR);
+    return { shared: sharedSecret(dh, pkE, pkR), enc: pkE };
   }
 
   function decap(enc: Uint8Array, skR: HpkePrivate): Uint8Array {
     if (enc.length !== kem.publicLength) throw new CryptoError("HPKE encapsulated key has the wrong length");
-    kem.checkPublic(enc);
-    return sharedSecret(kem.dh(skR.sk, enc), enc, publicOf(skR));
+    const { dh, pkR } = kem.decapDh(skR.sk, enc);
+    skR.pk ??= pkR;
+    return sharedSecret(dh, enc, pkR);
   }
 
   function schedule(shared: Uint8Array, info: Uint8Array): { key: Uint8Array; nonce: Uint8Array; exporter: Uint8Array } {
@@ -246,9 +269,13 @@ export function nodeHpke(cs: Ciphersuite): Hpke | undefined {
 
   return {
     async seal(publicKey, plaintext, info, aad) {
-      const { shared, enc } = encap(ownPublic(publicKey).pk);
-      const { key, nonce } = schedule(shared, info);
-      return { ct: gcmEncrypt(key, nonce, aad, plaintext), enc };
+      try {
+        const { shared, enc } = encap(ownPublic(publicKey).pk);
+        const { key, nonce } = schedule(shared, info);
+        return { ct: gcmEncrypt(key, nonce, aad, plaintext), enc };
+      } catch (e) {
+        throw fail("seal", e);
+      }
     },
     async open(privateKey, kemOutput, ciphertext, info, aad) {
       try {
@@ -259,9 +286,13 @@ export function nodeHpke(cs: Ciphersuite): Hpke | undefined {
       }
     },
     async exportSecret(publicKey, exporterContext, length, info) {
-      const { shared, enc } = encap(ownPublic(publicKey).pk);
-      const { exporter } = schedule(shared, info);
-      return { enc, secret: hpkeLabels.expand(exporter, "sec", exporterContext, length) };
+      try {
+        const { shared, enc } = encap(ownPublic(publicKey).pk);
+        const { exporter } = schedule(shared, info);
+        return { enc, secret: hpkeLabels.expand(exporter, "sec", exporterContext, length) };
+      } catch (e) {
+        throw fail("export of a secret", e);
+      }
     },
     async importSecret(privateKey, exporterContext, kemOutput, length, info) {
       try {
