@@ -293,12 +293,13 @@ const handlers = {
     return summary(times);
   },
   /** Token stream through SessionMux: returns when the peer has it all (the peer measures). */
-  async streamSend(a: { count: number }) {
+  async streamSend(a: { count: number; coalesce?: boolean }) {
     const sendStart = hrms();
     await muxOf().mux.sendStream(
       (function* () {
         for (let i = 0; i < a.count; i++) yield `t${i % 1000} `.padEnd(8, " ");
       })(),
+      { coalesce: a.coalesce === true },
     );
     return { sendStart };
   },

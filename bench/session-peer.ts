@@ -109,7 +109,7 @@ const handlers = {
     return summary(times);
   },
   /** Token stream through SessionMux: returns when the peer has it all (the peer measures). */
-  async streamSend(a: { count: number }) {
+  async streamSend(a: { count: number; coalesce?: boolean }) {
     const sendStart = hrms();
     const gaps: Array<[number, number]> = [];
     let last = sendStart;
@@ -120,7 +120,7 @@ const handlers = {
         last = now;
         yield `t${i % 1000} `.padEnd(8, " ");
       }
-    })());
+    })(), { coalesce: a.coalesce === true });
     return { sendStart, ...(process.env.SLIM_PEER_TRACE ? { gaps } : {}) };
   },
   async streamRecv(a: { timeoutMs?: number }) {

@@ -34,6 +34,7 @@ export {
 } from "./auth/index.js";
 export type { IdentityProvider, IdentityVerifier, VerifiedIdentity, VerifiedToken } from "./auth/index.js";
 export { SessionMux, type Correlation, type ServeOptions } from "./patterns/mux.js";
+export type { CoalesceOptions } from "./patterns/stream-batch.js";
 export type { IncomingStream, MuxableSession, RequestHandler } from "./patterns/mux.js";
 export * from "./voting/index.js";
 export * from "./agents/index.js";

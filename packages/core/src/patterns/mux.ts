@@ -12,6 +12,7 @@ import { SlimError } from "../errors.js";
 import type { SessionMessage, SessionPublishOptions } from "../session/types.js";
 import { AsyncQueue } from "../util/async-queue.js";
 import { withDeadline, type AbortOptions } from "../util/abort.js";
+import { ChunkBatcher, type CoalesceOptions, StreamChunk, unpackChunks } from "./stream-batch.js";
 
 export const META_KIND = "slim-ts-kind";
 export const META_ID = "slim-ts-id";
@@ -117,6 +118,7 @@ export class SessionMux {
       case "request":
         return void this.answer(m, id);
       case "chunk":
+      case "chunks":
       case "end":
       case "error":
         return this.onStreamFrame(m, kind, id);
@@ -186,33 +188,55 @@ export class SessionMux {
   // ---- ordered streams ----------------------------------------------------
 
   /**
-   * Send an async iterable as one ordered stream (e.g. LLM tokens): one message
-   * per chunk, then an end frame; if the source throws, an error frame.
-   * Chunks are pipelined (a reliable session's in-flight window paces them); the
-   * promise settles once every chunk is acknowledged (reliable) or handed over.
+   * Send an async iterable as one ordered stream (e.g. LLM tokens): one message per chunk, then an
+   * end frame; if the source throws, an error frame. Chunks are pipelined (a reliable session's
+   * in-flight window paces them); the promise settles once every chunk is acknowledged (reliable)
+   * or handed over.
+   *
+   * `coalesce` (for readers that are slim-ts apps): chunks the source produces within one turn of
+   * the event loop go out as one "chunks" frame (the first chunk always alone, at once), which the
+   * reader hands out one by one. A buffered answer then costs a few messages instead of one per
+   * token; a source that waits between chunks still sends each as it comes. Readers built on the
+   * official bindings that parse our frames (examples/official-agent) know only "chunk" frames.
    */
-  async sendStream(source: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>, options: { id?: string; payloadType?: string } = {}): Promise<string> {
+  async sendStream(
+    source: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
+    options: { id?: string; payloadType?: string; coalesce?: boolean | CoalesceOptions } = {},
+  ): Promise<string> {
     const id = options.id ?? randomUUID();
+    const payloadType = options.payloadType ?? "stream";
     let seq = 0;
     const meta = (kind: string, extra: Record<string, string> = {}) => ({ [META_KIND]: kind, [META_ID]: id, [META_SEQ]: String(seq++), ...extra });
     const outstanding: Array<Promise<void>> = [];
+    const track = (sent: Promise<void>) => {
+      sent.catch(() => undefined); // a failure surfaces through settle()/the window, never as an unhandled rejection
+      outstanding.push(sent);
+    };
     const settle = async () => {
       await Promise.all(outstanding.splice(0));
     };
+    const coalesce = options.coalesce === true ? {} : options.coalesce === false ? undefined : options.coalesce;
+    const batcher = coalesce === undefined ? undefined : new ChunkBatcher(coalesce, (payload, kind) => track(this.session.publish(payload, { payloadType, metadata: meta(kind) })));
     try {
+      let n = 0;
       for await (const chunk of source) {
-        const n = seq;
-        const sent = this.session.publish(bytes(chunk), { payloadType: options.payloadType ?? "stream", metadata: meta("chunk") });
-        sent.catch(() => undefined); // a failure surfaces through settle()/the window, never as an unhandled rejection
-        outstanding.push(sent);
-        // a sliding window: wait for the oldest chunk only, so the pipe never drains
+        let sentFrame: boolean;
+        if (batcher !== undefined) sentFrame = batcher.add(bytes(chunk), n === 0);
+        else {
+          track(this.session.publish(bytes(chunk), { payloadType, metadata: meta("chunk") }));
+          sentFrame = n === 0 || n % 64 === 63;
+        }
+        // a sliding window: wait for the oldest frame only, so the pipe never drains
         if (outstanding.length >= STREAM_WINDOW) await outstanding.shift();
         // A source that never waits (a buffered answer) would otherwise keep the socket
-        // from being written until the window fills: let the first chunk, then every
-        // 64th, reach the wire.
-        else if (n === 0 || n % 64 === 63) await new Promise((r) => setImmediate(r));
+        // from being written until the window fills: let the first chunk, then every 64th
+        // (with a batcher: every full frame), reach the wire.
+        else if (sentFrame) await new Promise((r) => setImmediate(r));
+        n++;
       }
+      batcher?.flush();
     } catch (err) {
+      batcher?.flush();
       outstanding.push(this.session.publish(new Uint8Array(0), { metadata: meta("error", { [META_ERROR]: SlimError.from(err).message.slice(0, 1_000) }) }));
       await settle().catch(() => {});
       throw err;
@@ -243,8 +267,22 @@ export class SessionMux {
       return;
     }
     s.next++;
-    if (kind === "chunk") {
-      if (!s.queue.push(m)) s.queue.fail(new SlimError("SLOW_CONSUMER", `stream ${id}: reader is too slow`));
+    if (kind === "chunk" || kind === "chunks") {
+      let chunks: SessionMessage[];
+      try {
+        chunks = kind === "chunk" ? [m] : unpackChunks(m.payload).map((payload) => new StreamChunk(m, payload));
+      } catch (err) {
+        s.queue.fail(SlimError.from(err));
+        this.streams.delete(id);
+        return;
+      }
+      for (const c of chunks) {
+        if (!s.queue.push(c)) {
+          s.queue.fail(new SlimError("SLOW_CONSUMER", `stream ${id}: reader is too slow`));
+          this.streams.delete(id);
+          return;
+        }
+      }
       return;
     }
     this.streams.delete(id);
