@@ -94,6 +94,12 @@ export interface CoalesceOptions {
   maxBytes?: number;
 }
 
+function positive(what: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) throw new SlimError("INVALID_ARGUMENT", `coalesce.${what} must be a positive integer, got ${String(value)}`);
+  return value;
+}
+
 /**
  * Collects the chunks a stream's source produces within one turn of the event loop and sends
  * them as one frame: the first chunk of a stream at once (time to first token), then whatever
@@ -111,8 +117,8 @@ export class ChunkBatcher {
     options: CoalesceOptions,
     private readonly send: (payload: Uint8Array, kind: "chunk" | "chunks") => void,
   ) {
-    this.maxChunks = Math.max(1, Math.floor(options.maxChunks ?? DEFAULT_BATCH_CHUNKS));
-    this.maxBytes = Math.max(1, options.maxBytes ?? DEFAULT_BATCH_BYTES);
+    this.maxChunks = positive("maxChunks", options.maxChunks, DEFAULT_BATCH_CHUNKS);
+    this.maxBytes = positive("maxBytes", options.maxBytes, DEFAULT_BATCH_BYTES);
   }
 
   /** Add a chunk; true when a frame went out (then let the event loop write it before producing more). */

@@ -55,4 +55,16 @@ describe("stream batches", () => {
       { kind: "chunks", chunks: [String(packChunks([enc.encode("x"), enc.encode("y")]).length)] },
     ]);
   });
+
+  it("refuses limits that are not positive integers with INVALID_ARGUMENT", () => {
+    for (const bad of [{ maxChunks: 0 }, { maxChunks: Number.NaN }, { maxBytes: -5 }, { maxChunks: 1.5 }]) {
+      let err: unknown;
+      try {
+        new ChunkBatcher(bad, () => undefined);
+      } catch (e) {
+        err = e;
+      }
+      expect((err as SlimError).code).toBe("INVALID_ARGUMENT");
+    }
+  });
 });
