@@ -3,13 +3,22 @@
 
 import { ANY_ID, RESERVED_ID_FLOOR } from "./name.js";
 
+type Xxhash128 = typeof import("hash-wasm").xxhash128;
+
 /**
- * XXH3-128 (hash-wasm, a WebAssembly module of several MiB once instantiated), loaded on first use:
- * an app needs it once, for its id, and group moderators once per channel.
+ * XXH3-128 (hash-wasm, a WebAssembly module), loaded on first use: an app needs it once, for its
+ * id, and group moderators once per channel. hash-wasm's single-algorithm bundle: its main entry
+ * loads every algorithm it has, about 6 MiB more resident memory for nothing.
  */
-let hasher: Promise<typeof import("hash-wasm").xxhash128> | undefined;
-export const xxh3128 = (...args: Parameters<typeof import("hash-wasm").xxhash128>): Promise<string> =>
-  (hasher ??= import("hash-wasm").then((m) => m.xxhash128)).then((f) => f(...args));
+let hasher: Promise<Xxhash128> | undefined;
+export const xxh3128 = (...args: Parameters<Xxhash128>): Promise<string> =>
+  (hasher ??= import("hash-wasm/dist/xxhash128.umd.min.js").then((m) => {
+    // a CommonJS module: Node exposes its exports by name or only as the default export
+    const mod = m as { xxhash128?: Xxhash128; default?: { xxhash128?: Xxhash128 } };
+    const f = mod.xxhash128 ?? mod.default?.xxhash128;
+    if (f === undefined) throw new Error("hash-wasm: xxhash128 not found in its single-algorithm bundle");
+    return f;
+  })).then((f) => f(...args));
 
 /**
  * An app's 128-bit instance id as the official implementation derives it from
