@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright the slim-ts authors
 
+/// <reference path="./hash-wasm-xxhash128.d.ts" />
+
 import { ANY_ID, RESERVED_ID_FLOOR } from "./name.js";
 
 type Xxhash128 = typeof import("hash-wasm").xxhash128;
