@@ -61,20 +61,17 @@ function signContent(context: GroupContext, leafIndex: number, plaintext: Uint8A
   const tbsLength = 2 + 2 + vectorSize(context.groupId.length) + 8 + 1 + 4 + vectorSize(aad.length) + 1 + vectorSize(plaintext.length) + ctx.length;
   return new TlsWriter(vectorSize(TBS_LABEL.length) + vectorSize(tbsLength))
     .vector(TBS_LABEL)
-    .vector(
-      new TlsWriter(tbsLength)
-        .u16(MLS10)
-        .u16(WIRE_PRIVATE_MESSAGE)
-        .vector(context.groupId)
-        .u64(context.epoch)
-        .u8(SENDER_MEMBER)
-        .u32(leafIndex)
-        .vector(aad)
-        .u8(CONTENT_APPLICATION)
-        .vector(plaintext)
-        .raw(ctx)
-        .done(),
-    )
+    .length(tbsLength)
+    .u16(MLS10)
+    .u16(WIRE_PRIVATE_MESSAGE)
+    .vector(context.groupId)
+    .u64(context.epoch)
+    .u8(SENDER_MEMBER)
+    .u32(leafIndex)
+    .vector(aad)
+    .u8(CONTENT_APPLICATION)
+    .vector(plaintext)
+    .raw(ctx)
     .done();
 }
 
@@ -86,19 +83,18 @@ function contentAad(groupId: Uint8Array, epoch: bigint, aad: Uint8Array | undefi
   return w.done();
 }
 
+/** ExpandWithLabel (RFC 9420 §8): KDFLabel { length, "MLS 1.0 " + label, context }, framed here. */
+function expandWithLabel(cs: CiphersuiteImpl, secret: Uint8Array, label: Uint8Array, context: Uint8Array, length: number): Promise<Uint8Array> {
+  const info = new TlsWriter(2 + vectorSize(label.length) + vectorSize(context.length)).u16(length).vector(label).vector(context).done();
+  return cs.kdf.expand(secret, info, length);
+}
+
 /** Key and nonce protecting the sender data, from the epoch's sender-data secret and a ciphertext sample. */
 async function senderDataKeys(cs: CiphersuiteImpl, senderDataSecret: Uint8Array, ciphertext: Uint8Array): Promise<{ key: Uint8Array; nonce: Uint8Array }> {
   const sample = ciphertext.length < cs.kdf.size ? ciphertext : ciphertext.subarray(0, cs.kdf.size);
-  const label = (name: Uint8Array, length: number) => new TlsWriter(2 + vectorSize(name.length) + vectorSize(sample.length)).u16(length).vector(name).vector(sample).done();
-  const key = await cs.kdf.expand(senderDataSecret, label(KEY_LABEL, cs.hpke.keyLength), cs.hpke.keyLength);
-  const nonce = await cs.kdf.expand(senderDataSecret, label(NONCE_LABEL, cs.hpke.nonceLength), cs.hpke.nonceLength);
+  const key = await expandWithLabel(cs, senderDataSecret, KEY_LABEL, sample, cs.hpke.keyLength);
+  const nonce = await expandWithLabel(cs, senderDataSecret, NONCE_LABEL, sample, cs.hpke.nonceLength);
   return { key, nonce };
-}
-
-/** ExpandWithLabel(secret, label, uint32 generation, length) of the message-key ratchet (RFC 9420 §9.1). */
-function ratchetExpand(cs: CiphersuiteImpl, secret: Uint8Array, label: Uint8Array, generation: number, length: number): Promise<Uint8Array> {
-  const info = new TlsWriter(2 + vectorSize(label.length) + 1 + 4).u16(length).vector(label).u8(4).u32(generation).done();
-  return cs.kdf.expand(secret, info, length);
 }
 
 /**
@@ -111,9 +107,11 @@ async function ratchetStep(cs: CiphersuiteImpl, tree: SecretTree, leafIndex: num
   const node = tree[index];
   if (node === undefined) throw new SlimError("MLS", "no ratchet for this leaf");
   const { secret, generation } = node.application;
-  const next = await ratchetExpand(cs, secret, SECRET_LABEL, generation, cs.kdf.size);
-  const key = await ratchetExpand(cs, secret, KEY_LABEL, generation, cs.hpke.keyLength);
-  const nonce = await ratchetExpand(cs, secret, NONCE_LABEL, generation, cs.hpke.nonceLength);
+  // DeriveTreeSecret (RFC 9420 §9.1): the generation as a uint32 context
+  const context = new TlsWriter(4).u32(generation).done();
+  const next = await expandWithLabel(cs, secret, SECRET_LABEL, context, cs.kdf.size);
+  const key = await expandWithLabel(cs, secret, KEY_LABEL, context, cs.hpke.keyLength);
+  const nonce = await expandWithLabel(cs, secret, NONCE_LABEL, context, cs.hpke.nonceLength);
   for (let i = 0; i < REUSE_GUARD_BYTES; i++) nonce[i]! ^= reuseGuard[i]!;
   const newTree = tree.slice();
   newTree[index] = { ...node, application: { ...node.application, secret: next, generation: generation + 1 } };

@@ -12,20 +12,19 @@
  * - hash, HMAC and HKDF (extract and expand) for SHA-256/384/512;
  * - HPKE and the AEAD used for MLS framing (sender data, message content, Welcome GroupInfo) for
  *   the suites with DHKEM P-256 or X25519, HKDF-SHA256 and AES-GCM ({@link nodeHpke}).
- * Hashes, MACs, HKDF, HPKE and AEAD outputs are byte-for-byte the stock provider's; signatures use the same encodings (ECDSA is
- * randomised), so members on either provider share groups.
+ * Hashes, MACs, HKDF, HPKE and AEAD outputs are byte-for-byte the stock provider's; signatures use
+ * the same encodings (ECDSA is randomised), so members on either provider share groups.
  */
 
-import { createHash, createHmac, createPrivateKey, generateKeyPairSync, type KeyObject, randomFillSync, sign, timingSafeEqual, verify } from "node:crypto";
+import { createHash, createPrivateKey, generateKeyPairSync, type KeyObject, randomFillSync, sign, timingSafeEqual, verify } from "node:crypto";
 import { type Ciphersuite, type CiphersuiteImpl, type CryptoProvider, defaultCryptoProvider, type Hash, type Kdf, type Signature } from "ts-mls";
 import { decodeBase64UrlNoPad, encodeBase64UrlNoPad } from "../auth/encoding.js";
-import { nodeHpke } from "./node-hpke.js";
 import { cachedEd25519PublicKey, cachedP256PublicKey, P256SigningKey } from "../auth/p256.js";
+import { DIGEST_LEN, type HkdfDigest, hkdfExpand, hkdfExtract, hmac } from "./hkdf.js";
+import { nodeHpke } from "./node-hpke.js";
 
 const NODE_DIGEST = { "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512" } as const;
 const HKDF_DIGEST = { "HKDF-SHA256": "sha256", "HKDF-SHA384": "sha384", "HKDF-SHA512": "sha512" } as const;
-const DIGEST_LEN = { sha256: 32, sha384: 48, sha512: 64 } as const;
-type NodeDigest = keyof typeof DIGEST_LEN;
 
 /** PKCS#8 wrapping of a 32-byte Ed25519 seed (RFC 8410). */
 const ED25519_PKCS8_PREFIX = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20]);
@@ -155,39 +154,30 @@ const ed25519Signature: Signature = {
   },
 };
 
-function hashImpl(digest: NodeDigest): Hash {
+function hashImpl(digest: HkdfDigest): Hash {
   return {
     async digest(data) {
       return u8(createHash(digest).update(data).digest());
     },
     async mac(key, data) {
-      return u8(createHmac(digest, key).update(data).digest());
+      return hmac(digest, key, data);
     },
     async verifyMac(key, mac, data) {
-      const expected = createHmac(digest, key).update(data).digest();
+      const expected = hmac(digest, key, data);
       return mac.length === expected.length && timingSafeEqual(expected, mac);
     },
   };
 }
 
 /** HKDF (RFC 5869) split into its two steps, as MLS uses them separately. */
-function kdfImpl(digest: NodeDigest): Kdf {
-  const size = DIGEST_LEN[digest];
+function kdfImpl(digest: HkdfDigest): Kdf {
   return {
-    size,
+    size: DIGEST_LEN[digest],
     async extract(salt, ikm) {
-      return u8(createHmac(digest, salt.length === 0 ? new Uint8Array(size) : salt).update(ikm).digest());
+      return hkdfExtract(digest, salt, ikm);
     },
     async expand(prk, info, len) {
-      const blocks = Math.ceil(len / size);
-      if (blocks > 255) throw new Error("HKDF expand length too large");
-      const out = new Uint8Array(blocks * size);
-      let previous: Uint8Array = new Uint8Array(0);
-      for (let i = 1; i <= blocks; i++) {
-        previous = createHmac(digest, prk).update(previous).update(info).update(Uint8Array.of(i)).digest();
-        out.set(previous, (i - 1) * size);
-      }
-      return len === out.length ? out : out.slice(0, len);
+      return hkdfExpand(digest, prk, info, len);
     },
   };
 }

@@ -16,10 +16,11 @@
  * exports them to bytes.
  */
 
-import { createECDH, ECDH, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, createHmac, type KeyObject } from "node:crypto";
+import { createECDH, createPrivateKey, createPublicKey, diffieHellman, ECDH, generateKeyPairSync, type KeyObject } from "node:crypto";
 import type { Ciphersuite, Hpke, PrivateKey, PublicKey } from "ts-mls";
 import { CryptoError } from "ts-mls/mlsError.js";
 import { gcmDecrypt, gcmEncrypt } from "./gcm.js";
+import { hkdfExpand, hkdfExtract } from "./hkdf.js";
 
 const HASH_LEN = 32;
 const AEAD_NONCE_LEN = 12;
@@ -34,13 +35,14 @@ const X25519_SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 
 
 interface Kem {
   id: number;
-  /** Serialized public key length (Npk = Nenc). */
-  publicLength: number;
   generate(): { sk: Uint8Array; pk: Uint8Array };
   publicOf(sk: Uint8Array): Uint8Array;
   /** Rejects a malformed or off-curve public key. */
   checkPublic(pk: Uint8Array): void;
-  /** Encap's DH: a fresh ephemeral key pair and its shared secret with `pkR` (one key pair, no extra point multiplication). */
+  /**
+   * Encap's DH: a fresh ephemeral key pair and its shared secret with `pkR` (one key pair, no extra
+   * point multiplication). Encap and decap refuse a malformed or off-curve peer key.
+   */
   encapDh(pkR: Uint8Array): { dh: Uint8Array; pkE: Uint8Array };
   /** Decap's DH, with our own public key as a by-product (the KEM context needs it). */
   decapDh(skR: Uint8Array, pkE: Uint8Array): { dh: Uint8Array; pkR: Uint8Array };
@@ -77,9 +79,13 @@ function leftPad(bytes: Uint8Array, length: number): Uint8Array {
 
 const u8 = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 
+/** Uncompressed SEC1 form only (what MLS sends); whether the point is on the curve is OpenSSL's to check. */
+function checkP256Format(pk: Uint8Array): void {
+  if (pk.length !== 65 || pk[0] !== 0x04) throw new CryptoError("HPKE P-256 public key is not an uncompressed point");
+}
+
 const p256: Kem = {
   id: 0x0010,
-  publicLength: 65,
   generate() {
     const ecdh = createECDH("prime256v1");
     const pk = u8(ecdh.generateKeys());
@@ -91,19 +97,19 @@ const p256: Kem = {
     return u8(ecdh.getPublicKey());
   },
   checkPublic(pk) {
-    if (pk.length !== 65 || pk[0] !== 0x04) throw new CryptoError("HPKE P-256 public key is not an uncompressed point");
-    // Point validation: OpenSSL refuses points off the curve when it converts them.
+    checkP256Format(pk);
+    // OpenSSL refuses a point off the curve when it converts it
     ECDH.convertKey(pk, "prime256v1");
   },
   encapDh(pkR) {
-    if (pkR.length !== 65 || pkR[0] !== 0x04) throw new CryptoError("HPKE P-256 public key is not an uncompressed point");
+    checkP256Format(pkR);
     const ecdh = createECDH("prime256v1");
     const pkE = u8(ecdh.generateKeys());
     // computeSecret refuses a point off the curve
     return { dh: leftPad(u8(ecdh.computeSecret(pkR)), 32), pkE };
   },
   decapDh(skR, pkE) {
-    if (pkE.length !== 65 || pkE[0] !== 0x04) throw new CryptoError("HPKE P-256 public key is not an uncompressed point");
+    checkP256Format(pkE);
     const ecdh = createECDH("prime256v1");
     ecdh.setPrivateKey(skR);
     return { dh: leftPad(u8(ecdh.computeSecret(pkE)), 32), pkR: u8(ecdh.getPublicKey()) };
@@ -126,6 +132,12 @@ function x25519Public(pk: Uint8Array): KeyObject {
   return createPublicKey({ key: Buffer.from(concat(X25519_SPKI_PREFIX, pk)), format: "der", type: "spki" });
 }
 
+/** The 32 raw bytes of an X25519 public key (or of the public half of a private one). */
+function x25519Raw(key: KeyObject): Uint8Array {
+  const pub = key.type === "private" ? createPublicKey(key) : key;
+  return u8(pub.export({ format: "der", type: "spki" })).slice(X25519_SPKI_PREFIX.length);
+}
+
 /** RFC 9180 §7.1.4: an all-zero X25519 shared secret (a small-order peer key) must be refused. */
 function nonZero(shared: Uint8Array): Uint8Array {
   if (shared.every((b) => b === 0)) throw new CryptoError("HPKE X25519 shared secret is zero");
@@ -134,60 +146,40 @@ function nonZero(shared: Uint8Array): Uint8Array {
 
 const x25519: Kem = {
   id: 0x0020,
-  publicLength: 32,
   generate() {
     const { privateKey, publicKey } = generateKeyPairSync("x25519");
     const sk = u8(privateKey.export({ format: "der", type: "pkcs8" })).slice(X25519_PKCS8_PREFIX.length);
-    const pk = u8(publicKey.export({ format: "der", type: "spki" })).slice(X25519_SPKI_PREFIX.length);
-    return { sk, pk };
+    return { sk, pk: x25519Raw(publicKey) };
   },
   publicOf(sk) {
-    return u8(createPublicKey(x25519Private(sk)).export({ format: "der", type: "spki" })).slice(X25519_SPKI_PREFIX.length);
+    return x25519Raw(x25519Private(sk));
   },
   checkPublic(pk) {
     if (pk.length !== 32) throw new CryptoError("HPKE X25519 public key must be 32 bytes");
   },
   encapDh(pkR) {
-    if (pkR.length !== 32) throw new CryptoError("HPKE X25519 public key must be 32 bytes");
+    x25519.checkPublic(pkR);
     const { privateKey, publicKey } = generateKeyPairSync("x25519");
-    const pkE = u8(publicKey.export({ format: "der", type: "spki" })).slice(X25519_SPKI_PREFIX.length);
-    return { dh: nonZero(u8(diffieHellman({ privateKey, publicKey: x25519Public(pkR) }))), pkE };
+    return { dh: nonZero(u8(diffieHellman({ privateKey, publicKey: x25519Public(pkR) }))), pkE: x25519Raw(publicKey) };
   },
   decapDh(skR, pkE) {
-    if (pkE.length !== 32) throw new CryptoError("HPKE X25519 public key must be 32 bytes");
+    x25519.checkPublic(pkE);
     const privateKey = x25519Private(skR);
-    const pkR = u8(createPublicKey(privateKey).export({ format: "der", type: "spki" })).slice(X25519_SPKI_PREFIX.length);
-    return { dh: nonZero(u8(diffieHellman({ privateKey, publicKey: x25519Public(pkE) }))), pkR };
+    return { dh: nonZero(u8(diffieHellman({ privateKey, publicKey: x25519Public(pkE) }))), pkR: x25519Raw(privateKey) };
   },
   derive(dkpPrk, expand) {
     return expand("sk", new Uint8Array(0), 32);
   },
 };
 
-function hmac(key: Uint8Array, ...data: Uint8Array[]): Uint8Array {
-  const h = createHmac("sha256", key.length === 0 ? new Uint8Array(HASH_LEN) : key);
-  for (const d of data) h.update(d);
-  return u8(h.digest());
-}
-
-function hkdfExpand(prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
-  const out = new Uint8Array(Math.ceil(length / HASH_LEN) * HASH_LEN);
-  let previous: Uint8Array = new Uint8Array(0);
-  for (let i = 0; i * HASH_LEN < length; i++) {
-    previous = hmac(prk, previous, info, Uint8Array.of(i + 1));
-    out.set(previous, i * HASH_LEN);
-  }
-  return out.length === length ? out : out.slice(0, length);
-}
-
 /** The labelled HKDF steps of RFC 9180 §4, bound to one suite id. */
 class Labeled {
   constructor(private readonly suiteId: Uint8Array) {}
   extract(salt: Uint8Array, label: string, ikm: Uint8Array): Uint8Array {
-    return hmac(salt, HPKE_V1, this.suiteId, utf8(label), ikm);
+    return hkdfExtract("sha256", salt, HPKE_V1, this.suiteId, utf8(label), ikm);
   }
   expand(prk: Uint8Array, label: string, info: Uint8Array, length: number): Uint8Array {
-    return hkdfExpand(prk, concat(i2osp2(length), HPKE_V1, this.suiteId, utf8(label), info), length);
+    return hkdfExpand("sha256", prk, concat(i2osp2(length), HPKE_V1, this.suiteId, utf8(label), info), length);
   }
 }
 
@@ -195,7 +187,6 @@ class Labeled {
 interface HpkePrivate {
   readonly type: "private";
   readonly sk: Uint8Array;
-  pk: Uint8Array | undefined;
 }
 interface HpkePublic {
   readonly type: "public";
@@ -236,8 +227,6 @@ export function nodeHpke(cs: Ciphersuite): Hpke | undefined {
   const empty = new Uint8Array(0);
   const pskIdHash = hpkeLabels.extract(empty, "psk_id_hash", empty);
 
-  const publicOf = (key: HpkePrivate): Uint8Array => (key.pk ??= kem.publicOf(key.sk));
-
   function sharedSecret(dh: Uint8Array, enc: Uint8Array, pkR: Uint8Array): Uint8Array {
     const prk = kemLabels.extract(empty, "eae_prk", dh);
     return kemLabels.expand(prk, "shared_secret", concat(enc, pkR), HASH_LEN);
@@ -249,9 +238,7 @@ export function nodeHpke(cs: Ciphersuite): Hpke | undefined {
   }
 
   function decap(enc: Uint8Array, skR: HpkePrivate): Uint8Array {
-    if (enc.length !== kem.publicLength) throw new CryptoError("HPKE encapsulated key has the wrong length");
     const { dh, pkR } = kem.decapDh(skR.sk, enc);
-    skR.pk ??= pkR;
     return sharedSecret(dh, enc, pkR);
   }
 
@@ -308,7 +295,7 @@ export function nodeHpke(cs: Ciphersuite): Hpke | undefined {
         const scalar = bytesToBigInt(k);
         if (scalar === 0n || scalar >= P256_ORDER) throw new CryptoError("HPKE P-256 private key is out of range");
       }
-      return asPrivate({ type: "private", sk: k.slice(), pk: undefined });
+      return asPrivate({ type: "private", sk: k.slice() });
     },
     async importPublicKey(k) {
       try {
@@ -338,11 +325,11 @@ export function nodeHpke(cs: Ciphersuite): Hpke | undefined {
       const dkpPrk = kemLabels.extract(empty, "dkp_prk", ikm);
       const sk = kem.derive(dkpPrk, (label, info, len) => kemLabels.expand(dkpPrk, label, info, len));
       const pk = kem.publicOf(sk);
-      return { privateKey: asPrivate({ type: "private", sk, pk }), publicKey: asPublic({ type: "public", pk }) };
+      return { privateKey: asPrivate({ type: "private", sk }), publicKey: asPublic({ type: "public", pk }) };
     },
     async generateKeyPair() {
       const { sk, pk } = kem.generate();
-      return { privateKey: asPrivate({ type: "private", sk, pk }), publicKey: asPublic({ type: "public", pk }) };
+      return { privateKey: asPrivate({ type: "private", sk }), publicKey: asPublic({ type: "public", pk }) };
     },
     keyLength: aead.keyLength,
     nonceLength: AEAD_NONCE_LEN,

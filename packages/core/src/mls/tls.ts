@@ -58,12 +58,15 @@ export class TlsWriter {
     return this;
   }
 
+  /** The size prefix of a vector of `n` bytes, whose content the caller writes next. */
+  length(n: number): this {
+    if (n < 0x40) return this.u8(n);
+    if (n < 0x4000) return this.u16(0x4000 | n);
+    return this.u32((0x8000_0000 | n) >>> 0);
+  }
+
   vector(b: Uint8Array): this {
-    const n = b.length;
-    if (n < 0x40) this.u8(n);
-    else if (n < 0x4000) this.u16(0x4000 | n);
-    else this.u32((0x8000_0000 | n) >>> 0);
-    return this.raw(b);
+    return this.length(b.length).raw(b);
   }
 
   /** The buffer; bytes not written (padding) are zero. */

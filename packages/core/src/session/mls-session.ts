@@ -120,7 +120,7 @@ export class SessionMls {
     const { MlsGroup } = await mlsEngine();
     const kp = this.makeKeyPackage(MlsGroup);
     await kp;
-    keepSpare(this.ctx.identity, this.options.ciphersuite ?? 0, kp);
+    keepSpare(this.ctx.identity, this.spareKey, kp);
     const scratch = await MlsGroup.create(undefined, this.ctx.identity, this.groupOptions);
     await scratch.encrypt(new Uint8Array(16));
   }
@@ -166,9 +166,14 @@ export class SessionMls {
   /** A fresh key package for a JoinReply or RejoinRequest; its private part waits for the Welcome. */
   async keyPackage(): Promise<Uint8Array> {
     const { MlsGroup } = await mlsEngine();
-    const spare = takeSpare(this.ctx.identity, this.options.ciphersuite ?? 0);
+    const spare = takeSpare(this.ctx.identity, this.spareKey);
     this.pending = (spare === undefined ? undefined : await spare.catch(() => undefined)) ?? (await this.makeKeyPackage(MlsGroup));
     return this.pending.bytes;
+  }
+
+  /** Spare key packages by ciphersuite (0: the default one). */
+  private get spareKey(): number {
+    return this.options.ciphersuite ?? 0;
   }
 
   private makeKeyPackage(engine: typeof MlsGroup): Promise<PendingKeyPackage> {
@@ -177,10 +182,10 @@ export class SessionMls {
 
   /** Make the next spare key package once the current work is done. */
   private replenish(engine: typeof MlsGroup): void {
-    const suite = this.options.ciphersuite ?? 0;
-    if (spares.get(this.ctx.identity)?.has(suite) === true) return;
+    const has = () => spares.get(this.ctx.identity)?.has(this.spareKey) === true;
+    if (has()) return;
     setImmediate(() => {
-      if (spares.get(this.ctx.identity)?.has(suite) !== true) keepSpare(this.ctx.identity, suite, this.makeKeyPackage(engine));
+      if (!has()) keepSpare(this.ctx.identity, this.spareKey, this.makeKeyPackage(engine));
     }).unref();
   }
 

@@ -214,10 +214,11 @@ export class DataSender {
     const f = this.inFlight.get(id);
     if (f === undefined) return;
     if (!f.waiting.delete(from)) return;
+    const at = performance.now();
     const p = this.progress.get(from);
-    if (p === undefined) this.progress.set(from, { at: performance.now(), seq: f.seq });
+    if (p === undefined) this.progress.set(from, { at, seq: f.seq });
     else {
-      p.at = performance.now();
+      p.at = at;
       if (f.seq > p.seq) p.seq = f.seq;
     }
     if (f.waiting.size === 0) this.finish(id, f);
