@@ -23,6 +23,8 @@ import type { SessionMls } from "./session/mls-session.js";
 import type { MlsCiphersuiteId } from "./mls/profile.js";
 import type { SessionOptions } from "./session/types.js";
 import { withDeadline, type AbortOptions } from "./util/abort.js";
+import { AppStore } from "./persist/store.js";
+import { persistentIdentity, SessionStore } from "./persist/session-store.js";
 
 export const DEFAULT_SESSION_SETUP_TIMEOUT_MS = 30_000;
 
@@ -45,6 +47,20 @@ export const AppOptionsSchema = z.strictObject({
    * Every side must use the same value: official apps use 10 s.
    */
   heartbeatIntervalMs: z.int().positive().optional(),
+  /**
+   * Keep sessions across restarts, as the official `createAppWithPersistence`: the identity and
+   * every open session (MLS group, members, counters) are saved, encrypted, under `path`;
+   * `restoreSessions()` brings them back after a restart. `app.close()` then keeps the sessions
+   * for the next start instead of ending them (close a session to end it).
+   */
+  persistence: z
+    .strictObject({
+      /** Directory for the stores of the apps that use it (one store per app name). */
+      path: z.string().min(1, "the persistence path must not be empty"),
+      /** The store's key derives from it (scrypt); nothing in the store is written in the clear. */
+      passphrase: z.string().min(8, "the persistence passphrase must be at least 8 characters"),
+    })
+    .optional(),
 });
 export type AppOptions = z.input<typeof AppOptionsSchema>;
 
@@ -69,6 +85,7 @@ export class SlimApp implements AsyncDisposable {
     private readonly layer: SessionLayer,
     private readonly ownProcessor: MessageProcessor | undefined,
     private readonly link: DialedLink | undefined,
+    private readonly store: AppStore | undefined,
   ) {}
 
   static async create(input: AppOptions): Promise<SlimApp> {
@@ -81,20 +98,37 @@ export class SlimApp implements AsyncDisposable {
     }
     let provider = o.provider;
     let verifier = o.verifier;
-    if (provider === undefined || verifier === undefined) {
-      if (o.secret === undefined) throw new SlimError("INVALID_ARGUMENT", "give a `secret` or both `provider` and `verifier`");
-      provider ??= new SharedSecretProvider(base.withoutId(), o.secret);
-      verifier ??= new SharedSecretVerifier(o.secret);
+    if ((provider === undefined || verifier === undefined) && o.secret === undefined) {
+      throw new SlimError("INVALID_ARGUMENT", "give a `secret` or both `provider` and `verifier`");
     }
-    const name = base.withId(await provider.appId());
-    const logger = o.logger ?? loggerFromEnv();
-    const processor = o.processor ?? new MessageProcessor({ logger });
-    let link: DialedLink | undefined;
-    if (o.connect !== undefined) link = await DialedLink.connect(processor, o.connect, o.tls === undefined ? {} : { tls: o.tls });
-    const endpoint = new Endpoint(processor, { name, identity: provider.token() });
-    await endpoint.subscribe(name, link === undefined ? {} : { via: link.id });
-    const layer = new SessionLayer(endpoint, provider, verifier, logger, link?.id, o.heartbeatIntervalMs);
-    return new SlimApp(name, layer, o.processor === undefined ? processor : undefined, link);
+    const store = o.persistence === undefined ? undefined : await AppStore.open(o.persistence, base.withoutId());
+    try {
+      if (store !== undefined) provider = await persistentIdentity(store, base, o.secret, provider);
+      provider ??= new SharedSecretProvider(base.withoutId(), o.secret!);
+      verifier ??= new SharedSecretVerifier(o.secret!);
+      const name = base.withId(await provider.appId());
+      const logger = o.logger ?? loggerFromEnv();
+      const processor = o.processor ?? new MessageProcessor({ logger });
+      let link: DialedLink | undefined;
+      if (o.connect !== undefined) link = await DialedLink.connect(processor, o.connect, o.tls === undefined ? {} : { tls: o.tls });
+      const endpoint = new Endpoint(processor, { name, identity: provider.token() });
+      await endpoint.subscribe(name, link === undefined ? {} : { via: link.id });
+      const sessions = store === undefined ? undefined : new SessionStore(store, logger.child("store"));
+      const layer = new SessionLayer(endpoint, provider, verifier, logger, link?.id, o.heartbeatIntervalMs, sessions);
+      return new SlimApp(name, layer, o.processor === undefined ? processor : undefined, link, store);
+    } catch (err) {
+      await store?.close();
+      throw err;
+    }
+  }
+
+  /**
+   * Persistence on: the sessions this app had open when it last stopped, back as they were (same
+   * ids, members, MLS groups; no new handshake). Group members tell the others they are back, as
+   * the official restore does. Call once, after a restart; without persistence, nothing.
+   */
+  restoreSessions(options: AbortOptions = {}): Promise<AnySession[]> {
+    return withDeadline("restore sessions", options, DEFAULT_SESSION_SETUP_TIMEOUT_MS, () => this.layer.restore());
   }
 
   /**
@@ -136,6 +170,7 @@ export class SlimApp implements AsyncDisposable {
         group.finish(SlimError.from(err, "SESSION"));
         throw err;
       }
+      this.layer.persist(group);
       return group;
     }
     const peer = typeof target.peer === "string" ? Name.parse(target.peer) : target.peer;
@@ -156,6 +191,7 @@ export class SlimApp implements AsyncDisposable {
       session.finish(SlimError.from(err, "SESSION"));
       throw err;
     }
+    this.layer.persist(session);
     return session;
   }
 
@@ -197,10 +233,12 @@ export class SlimApp implements AsyncDisposable {
     };
   }
 
+  /** Close every session (with persistence: save and keep them for the next start), then leave the node. */
   async close(): Promise<void> {
     await this.layer.close();
     this.link?.close();
     this.ownProcessor?.close();
+    await this.store?.close();
   }
 
   [Symbol.asyncDispose](): Promise<void> {

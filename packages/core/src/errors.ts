@@ -26,6 +26,8 @@ export type SlimErrorCode =
   | "AUTH"
   | "MLS"
   | "SLOW_CONSUMER"
+  /** The app's encrypted store: wrong passphrase, a damaged record, a store in use, a failed write. */
+  | "STORAGE"
   | "INTERNAL";
 
 const BRAND = Symbol.for("slim-ts.error");

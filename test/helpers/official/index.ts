@@ -147,6 +147,8 @@ export interface StartOfficialAppOptions {
   url: string;
   /** Shared secret of the SharedSecret identity; default {@link DEFAULT_SECRET}. */
   secret?: string;
+  /** A restorable app (createAppWithPersistence): its store directory and passphrase. */
+  persist?: { path: string; passphrase: string };
 }
 
 export type SessionKind = "p2p" | "group";
@@ -285,6 +287,8 @@ export interface OfficialApp extends AsyncDisposable {
   participants(args?: SessionRef, opts?: CallOptions): Promise<Participant[]>;
   /** mode "delete" (default): app.deleteSessionAndWait; "close": session.closeAndWait; "soft": closeWithMode(Soft) (group: go offline, stay a member). */
   closeSession(args?: SessionRef & { mode?: "delete" | "close" | "soft" }, opts?: CallOptions): Promise<Timing>;
+  /** Persistent apps: app.restoreSessions over the app's connection; the restored sessions, last one latest. */
+  restore(opts?: CallOptions): Promise<SessionInfo[]>;
   /** session.rejoinAndWait after a soft close. */
   rejoin(args?: SessionRef, opts?: CallOptions): Promise<Timing>;
   /** Receive up to `count` messages within `timeoutMs` (stop early after `idleMs` without one); publishTo each back prefixed "echo:". */
@@ -317,7 +321,12 @@ export async function startOfficialApp(options: StartOfficialAppOptions): Promis
   const child = new ChildHandle({
     label: `official app "${options.name}"`,
     script: "official-app.mjs",
-    env: { SLIM_APP_NAME: options.name, SLIM_APP_URL: options.url, SLIM_APP_SECRET: options.secret ?? DEFAULT_SECRET },
+    env: {
+      SLIM_APP_NAME: options.name,
+      SLIM_APP_URL: options.url,
+      SLIM_APP_SECRET: options.secret ?? DEFAULT_SECRET,
+      ...(options.persist === undefined ? {} : { SLIM_APP_PERSIST_PATH: options.persist.path, SLIM_APP_PERSIST_PASSPHRASE: options.persist.passphrase }),
+    },
   });
   const ready = await child.ready<AppReady>(READY_TIMEOUT_MS);
 
@@ -344,6 +353,7 @@ export async function startOfficialApp(options: StartOfficialAppOptions): Promis
     participants: (args = {}, opts) => call("participants", args, opts),
     closeSession: (args = {}, opts) => call("close", args, opts),
     rejoin: (args = {}, opts) => call("rejoin", args, opts),
+    restore: (opts) => call("restore", {}, opts),
     echo: (args, opts) => call("echo", args, opts, args.timeoutMs ?? 10_000),
     sink: (args, opts) => call("sink", args, opts, args.timeoutMs ?? 30_000),
     burst: (args, opts) => call("burst", args, opts),

@@ -166,6 +166,13 @@ function handlers(app, connId) {
     rtt: async ({ sessionId, count, size = 64, warmup = 10, timeoutMs = 5_000 }) =>
       pingPong(entry(sessionId).session, { count, size, warmup, timeoutMs }),
 
+    // persistent apps only: rebuild the sessions saved before a restart (they become the latest ones)
+    restore: async () => {
+      // restoreSessionsAsync panics here (no Tokio reactor on its thread); the blocking call runs on the runtime
+      const sessions = app.restoreSessions(BigInt(connId));
+      return sessions.map((session) => describe(register(session).session));
+    },
+
     exit: async () => { exitSoon(0); return null; },
   };
 }
@@ -175,7 +182,17 @@ async function main() {
   initBindings();
   const service = slim.getGlobalService();
   const name = parseName(appName);
-  const app = service.createAppWithSecret(name, secret);
+  // SLIM_APP_PERSIST_PATH (+ SLIM_APP_PERSIST_PASSPHRASE): a restorable app, as createAppWithSecret would build it
+  const persistPath = process.env.SLIM_APP_PERSIST_PATH;
+  const app = persistPath
+    ? service.createAppWithPersistence(
+      name,
+      new slim.IdentityProviderConfig.SharedSecret({ id: name.toString(), data: secret }),
+      new slim.IdentityVerifierConfig.SharedSecret({ id: name.toString(), data: secret }),
+      slim.Direction.Bidirectional,
+      slim.PersistenceConfig.create({ path: persistPath, passphrase: process.env.SLIM_APP_PERSIST_PASSPHRASE }),
+    )
+    : service.createAppWithSecret(name, secret);
   keep.service = service;
   keep.app = app;
   const t0 = hrms();

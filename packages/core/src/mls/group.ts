@@ -26,10 +26,10 @@ import {
 } from "ts-mls";
 import { SlimError } from "../errors.js";
 import { applyCommit, credentialBytes } from "./commit.js";
-import { type MlsIdentity, SlimAuthService } from "./credentials.js";
+import { type MemberIdentity, type MlsIdentity, SlimAuthService } from "./credentials.js";
 import { openApplication, sealApplication, type SignedApplication, signApplication } from "./app-messages.js";
 import { checkSignerFor, consumePending, createKeyPackage, type KeyPackageOptions, type PendingKeyPackage, privatePartOf } from "./key-package.js";
-import { exportGroup, importGroup } from "./persist.js";
+import { decodeGroup, encodeGroup, exportGroup, importGroup, type StoredGroup } from "./persist.js";
 import {
   ciphersuiteName,
   DEFAULT_MAX_MLS_MESSAGE_BYTES,
@@ -118,7 +118,15 @@ export class MlsGroup {
 
   /** Restore a group sealed by {@link exportState}. Never import a state older than the last one used to send. */
   static async importState(sealed: Uint8Array, passphrase: string | Uint8Array, options: Omit<MlsGroupOptions, "ciphersuite">): Promise<MlsGroup> {
-    const stored = await importGroup(sealed, passphrase);
+    return MlsGroup.#fromStored(await importGroup(sealed, passphrase), options);
+  }
+
+  /** Restore a group from {@link snapshot}'s bytes (which the caller decrypted). */
+  static fromSnapshot(payload: Uint8Array, options: Omit<MlsGroupOptions, "ciphersuite">): Promise<MlsGroup> {
+    return MlsGroup.#fromStored(decodeGroup(payload), options);
+  }
+
+  static async #fromStored(stored: StoredGroup, options: Omit<MlsGroupOptions, "ciphersuite">): Promise<MlsGroup> {
     const ctx = await contextFor(options, stored.ciphersuite);
     for (const [token, identity] of stored.known) ctx.auth.remember(token, identity);
     return new MlsGroup({ ...stored.state, clientConfig: slimClientConfig(ctx.auth) }, ctx);
@@ -261,11 +269,21 @@ export class MlsGroup {
    * operation that must survive a restart: resuming from an older export would reuse message keys.
    */
   exportState(passphrase: string | Uint8Array): Promise<Uint8Array> {
-    return this.#serial(async () => {
-      const current = new Set(occupiedLeaves(this.#state.ratchetTree).map(({ leaf }) => new TextDecoder().decode(credentialBytes(leaf))));
-      const known = this.#ctx.auth.entries().filter(([token]) => current.has(token));
-      return exportGroup(this.#state, this.#ctx.ciphersuite, known, passphrase);
-    });
+    return this.#serial(() => exportGroup(this.#state, this.#ctx.ciphersuite, this.#known(), passphrase));
+  }
+
+  /**
+   * The group state in the clear, after every operation queued before this call: for a store
+   * that seals it (the app's persistence). Wipe it once sealed.
+   */
+  snapshot(): Promise<Uint8Array> {
+    return this.#serial(async () => encodeGroup(this.#state, this.#ctx.ciphersuite, this.#known()));
+  }
+
+  /** Identities of the current members' credentials. */
+  #known(): [string, MemberIdentity][] {
+    const current = new Set(occupiedLeaves(this.#state.ratchetTree).map(({ leaf }) => new TextDecoder().decode(credentialBytes(leaf))));
+    return this.#ctx.auth.entries().filter(([token]) => current.has(token));
   }
 
   /** Sign for the current epoch now; undefined on failure (the serial step then signs again and reports). */

@@ -27,7 +27,8 @@ export interface StoredGroup {
   known: [string, MemberIdentity][];
 }
 
-export async function exportGroup(state: ClientState, ciphersuite: MlsCiphersuiteId, known: [string, MemberIdentity][], passphrase: string | Uint8Array): Promise<Uint8Array> {
+/** The group as bytes, in the clear: only ever stored sealed (state-file.ts, or the app store). */
+export function encodeGroup(state: ClientState, ciphersuite: MlsCiphersuiteId, known: [string, MemberIdentity][]): Uint8Array {
   const meta = new TextEncoder().encode(JSON.stringify({ known: known.map(([token, id]) => [token, id.identity, id.subject]) }));
   const encoded = encodeGroupState(state);
   const payload = new Uint8Array(HEAD + meta.length + encoded.length);
@@ -37,11 +38,16 @@ export async function exportGroup(state: ClientState, ciphersuite: MlsCiphersuit
   view.setUint32(3, meta.length);
   payload.set(meta, HEAD);
   payload.set(encoded, HEAD + meta.length);
+  encoded.fill(0);
+  return payload;
+}
+
+export async function exportGroup(state: ClientState, ciphersuite: MlsCiphersuiteId, known: [string, MemberIdentity][], passphrase: string | Uint8Array): Promise<Uint8Array> {
+  const payload = encodeGroup(state, ciphersuite, known);
   try {
     return await sealState(payload, passphrase);
   } finally {
     payload.fill(0);
-    encoded.fill(0);
   }
 }
 
@@ -59,7 +65,11 @@ function parseKnown(json: string): [string, MemberIdentity][] {
 
 /** Open and decode an exported group; SlimError("MLS") for anything that is not one. */
 export async function importGroup(sealed: Uint8Array, passphrase: string | Uint8Array): Promise<StoredGroup> {
-  const payload = await openState(sealed, passphrase);
+  return decodeGroup(await openState(sealed, passphrase));
+}
+
+/** Decode what {@link encodeGroup} wrote; SlimError("MLS") for anything else. */
+export function decodeGroup(payload: Uint8Array): StoredGroup {
   // The decoded state keeps views into `payload`, so it is not wiped.
   if (payload.length < HEAD || payload[0] !== PAYLOAD_VERSION) throw new SlimError("MLS", "unknown group state payload version");
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);

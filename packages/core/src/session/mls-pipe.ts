@@ -13,6 +13,7 @@ import { SlimError } from "../errors.js";
 import { noopLogger, type Logger } from "../log.js";
 import { SessionMessageType, type ProtoMessage, type ProtoPublish } from "../wire/gen/dataplane.js";
 import { isCommandMessageType } from "../auth/header-signature.js";
+import type { Checkpoints } from "../persist/checkpoints.js";
 import { publishOf } from "./build.js";
 import type { SessionMls } from "./mls-session.js";
 import type { SessionHost } from "./p2p.js";
@@ -28,7 +29,11 @@ const YIELD_EVERY = 16;
 
 export class MlsPipe {
   private out: Promise<void> = Promise.resolve();
+  /** Saved sessions: messages leave in order once the state after their sealing is saved. */
+  private submitted: Promise<void> = Promise.resolve();
   private in: Promise<void> = Promise.resolve();
+  /** Saved sessions: opened data reaches the session in order once the state after opening it is saved. */
+  private delivered: Promise<void> = Promise.resolve();
   private handled = 0;
   private commandsQueued = 0;
   /** Messages dropped on the way in, by reason (for status and tests). */
@@ -38,13 +43,22 @@ export class MlsPipe {
     private readonly host: SessionHost,
     private readonly mls: SessionMls,
     private readonly log: Logger = noopLogger,
+    /**
+     * Sessions saved for restore: their saves (undefined: not saved). What a save request returns
+     * covers everything done before it.
+     * A sealed message must not leave before it: a restart would seal again with the same key and
+     * nonce. An opened one is not handed on before it: a restart would open a replay of it again.
+     */
+    private readonly saves: () => Checkpoints | undefined = () => undefined,
   ) {}
 
-  /** Resolves when `msg` reached the datapath (or could not be sealed, which is logged). */
+  /** Resolves when `msg` reached the datapath (or could not be sealed or saved, which is logged). */
   send(msg: ProtoMessage): Promise<void> {
     this.host.stamp(msg);
     const p = publishOf(msg);
     const seal = p !== undefined && isSealed(p);
+    const saves = this.saves();
+    if (saves !== undefined) return this.sendSaved(msg, p, seal, saves);
     return (this.out = this.out.then(async () => {
       try {
         if (seal) await this.mls.seal(p!);
@@ -54,6 +68,28 @@ export class MlsPipe {
         this.log.info("MLS: message not sent", { error: SlimError.from(err).message });
       }
     }));
+  }
+
+  /** Seal in order; submit in the same order once a save made after the sealing is done (saves are shared). */
+  private sendSaved(msg: ProtoMessage, p: ProtoPublish | undefined, seal: boolean, saves: Checkpoints): Promise<void> {
+    const sealed = this.out.then(async () => {
+      try {
+        if (!seal) return true;
+        await this.mls.seal(p!);
+        return true;
+      } catch (err) {
+        this.log.info("MLS: message not sent", { error: SlimError.from(err).message });
+        return false;
+      }
+    });
+    this.out = sealed.then(() => undefined);
+    const ready = sealed.then((ok) => (ok && seal ? saves.request() : undefined));
+    return (this.submitted = Promise.all([this.submitted, sealed, ready]).then(
+      ([, ok]) => {
+        if (ok) this.host.submit(msg);
+      },
+      (err: unknown) => this.log.warn("message not sent: the session state could not be saved", { error: SlimError.from(err).message }),
+    ));
   }
 
   /**
@@ -72,22 +108,51 @@ export class MlsPipe {
     this.in = this.in.then(async () => {
       // a long backlog is worked through in microtasks: let timers and sockets run now and then
       if (++this.handled % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
-      if (command) {
-        this.commandsQueued--;
-        if (!this.host.verifyCommand(p)) {
-          this.dropped.unverified++;
-          return;
-        }
+      try {
+        await this.inbound(p, type, command, then, opening, delivered);
+      } finally {
+        // counted until handled: data arriving meanwhile is opened after the command, not eagerly
+        if (command) this.commandsQueued--;
       }
-      if (opening !== undefined) {
-        if (!(await opening)) return;
-      } else if (isSealed(p) && delivered?.() !== true && !(await this.open(p, type))) return;
+    });
+  }
+
+  private async inbound(
+    p: ProtoPublish,
+    type: number,
+    command: boolean,
+    then: () => void | Promise<void>,
+    opening: Promise<boolean> | undefined,
+    delivered: (() => boolean) | undefined,
+  ): Promise<void> {
+    if (command && !this.host.verifyCommand(p)) {
+      this.dropped.unverified++;
+      return;
+    }
+    let opened = false;
+    if (opening !== undefined) {
+      if (!(await opening)) return;
+      opened = true;
+    } else if (isSealed(p) && delivered?.() !== true) {
+      if (!(await this.open(p, type))) return;
+      opened = true;
+    }
+    const handle = async () => {
       try {
         await then();
       } catch (err) {
         this.log.info("MLS session message failed", { error: SlimError.from(err).message, type });
       }
-    });
+    };
+    const saves = this.saves();
+    if (saves === undefined) return handle();
+    // saved sessions: opened data waits for a save (shared with what follows); the rest keeps its place
+    const ready = opened ? saves.request() : undefined;
+    this.delivered = Promise.all([this.delivered, ready]).then(handle, (err: unknown) =>
+      this.log.warn("message dropped: the session state could not be saved", { error: SlimError.from(err).message, type }),
+    );
+    // a command changes what the next messages open with: it is handled before they are opened
+    if (command) await this.delivered;
   }
 
   private open(p: ProtoPublish, type: number): Promise<boolean> {
@@ -103,6 +168,6 @@ export class MlsPipe {
 
   /** Resolves once everything emitted so far reached the datapath. */
   flushed(): Promise<void> {
-    return this.out;
+    return Promise.all([this.out, this.submitted]).then(() => undefined);
   }
 }

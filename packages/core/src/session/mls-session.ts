@@ -40,6 +40,16 @@ export interface MlsOptions {
 
 export const DEFAULT_HEADER_INTEGRITY_PERCENT = 100;
 
+/** A session's MLS settings and counters as its saved record holds them. */
+export interface SavedMls {
+  ciphersuite?: MlsCiphersuiteId | undefined;
+  headerIntegrityPercent: number;
+  rotateEveryMs?: number | undefined;
+  commitId: number;
+  /** Moderator: roster key -> MLS identity, to remove members by. */
+  identities: [string, string][];
+}
+
 /**
  * A key package made ahead of need, per app identity and ciphersuite, so that answering a join
  * does not wait for one (about 1 ms on the critical path of every MLS session setup and invitation).
@@ -241,6 +251,32 @@ export class SessionMls {
     if (shouldCheckHeaderIntegrity(this.headerIntegrityPercent)) checkHeaderIntegrity(encodeHeaderAad(p), d.aad);
     c.value.blob = d.plaintext;
     return d.sender;
+  }
+
+  // ---- persistence ---------------------------------------------------------
+
+  /** What a restart needs besides the group: the commit counter and the members' MLS identities. */
+  saved(): SavedMls {
+    return {
+      ...(this.options.ciphersuite === undefined ? {} : { ciphersuite: this.options.ciphersuite }),
+      headerIntegrityPercent: this.headerIntegrityPercent,
+      ...(this.options.rotateEveryMs === undefined ? {} : { rotateEveryMs: this.options.rotateEveryMs }),
+      commitId: this.commitId,
+      identities: [...this.identities],
+    };
+  }
+
+  /** The group in the clear, for the store to seal; undefined before joining one. */
+  snapshot(): Promise<Uint8Array> | undefined {
+    return this.group?.active === true ? this.group.snapshot() : undefined;
+  }
+
+  /** Back in the group as {@link saved} and {@link snapshot} left it. */
+  async restore(saved: SavedMls, group: Uint8Array): Promise<void> {
+    const { MlsGroup } = await mlsEngine();
+    this.group = await MlsGroup.fromSnapshot(group, { verifier: this.ctx.verifier });
+    this.commitId = saved.commitId;
+    for (const [k, identity] of saved.identities) this.identities.set(k, identity);
   }
 
   /** The session ended: nothing to release beyond what the garbage collector takes. */

@@ -21,6 +21,8 @@ import { EventFeed } from "./events.js";
 import { MlsPipe } from "./mls-pipe.js";
 import type { SessionMls } from "./mls-session.js";
 import { ReceivedMessage, type Replier } from "./message.js";
+import { SavedOutput, type Checkpoints } from "../persist/checkpoints.js";
+import type { SavedSession } from "../persist/session-record.js";
 import type { ParticipantEvent, ReliableOptions, SessionMessage, SessionPublishOptions } from "./types.js";
 
 export const DEFAULT_MAX_PENDING_MESSAGES = 10_000;
@@ -80,6 +82,8 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
   private readonly pipe: MlsPipe | undefined;
   /** Responder: the JOIN_REPLY we sent (a resent JOIN_REQUEST gets the same answer). */
   private joinReply: ProtoMessage | undefined;
+  /** @internal the app saves this session for restore (persistence on, session open) */ saves: Checkpoints | undefined;
+  private readonly savedOutput = new SavedOutput();
 
   constructor(
     private readonly host: SessionHost,
@@ -92,7 +96,7 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
     /** The session's MLS state when MLS is on. */
     readonly mls?: SessionMls,
   ) {
-    if (mls !== undefined) this.pipe = new MlsPipe(host, mls, host.log);
+    if (mls !== undefined) this.pipe = new MlsPipe(host, mls, host.log, () => this.saves);
     this.peerName = peer;
     this.heartbeat = setInterval(() => this.tick(), heartbeatIntervalMs);
     this.heartbeat.unref();
@@ -160,7 +164,49 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
   /** Out to the datapath: stamped at once, or (MLS) through the sealing lane. */
   private out(msg: ProtoMessage): void | Promise<void> {
     this.sentSinceTick = true;
-    return this.pipe === undefined ? this.host.send(msg) : this.pipe.send(msg);
+    if (this.pipe !== undefined) return this.pipe.send(msg);
+    // saved without MLS: a data message leaves once its id is saved (a restart goes on after it)
+    if (this.saves !== undefined && publishOf(msg)?.session?.sessionMessageType === SessionMessageType.MSG) {
+      return this.savedOutput.send(this.saves, () => this.host.send(msg), (err) => this.host.log?.warn("message not sent: the session state could not be saved", { error: SlimError.from(err).message }));
+    }
+    return this.host.send(msg);
+  }
+
+  // ---- persistence --------------------------------------------------------
+
+  /** @internal Save now; resolves once saved (or the save failed, which is logged). */
+  saveNow(): Promise<void> {
+    return this.saves?.request().catch((err: unknown) => this.host.log?.warn("session state not saved", { session: this.sessionId, error: SlimError.from(err).message })) ?? Promise.resolve();
+  }
+
+  /** @internal What a restart needs (the MLS group comes separately). */
+  saved(): SavedSession {
+    return {
+      kind: "p2p",
+      sessionId: this.sessionId,
+      initiator: this.initiator,
+      peer: this.peerName.toString(),
+      ...(this.reliable === undefined ? {} : { reliable: { ...this.reliable } }),
+      metadata: { ...this.metadata },
+      lastDataId: this.sender.lastId,
+      ...(this.mls === undefined ? {} : { mls: this.mls.saved() }),
+    };
+  }
+
+  /** @internal A restored session: open, going on after the ids it used. */
+  resume(saved: Extract<SavedSession, { kind: "p2p" }>): void {
+    this.sender.resumeAfter(saved.lastDataId);
+    this.receiver.acceptAnyStart();
+    this.state = "open";
+    this.resolveOpened();
+  }
+
+  /** @internal The app is closing and keeps this session: save it, then stop without telling the peer. */
+  async suspend(): Promise<void> {
+    if (this.state === "closed") return;
+    await this.pipe?.flushed();
+    await this.saveNow();
+    this.finish(new SlimError("CLOSED", "the app closed; the session is saved for its next start"));
   }
 
   private sendData(id: number, data: OutboundData, asRtx: boolean, forwardTo?: bigint): void | Promise<void> {

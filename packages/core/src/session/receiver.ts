@@ -38,8 +38,13 @@ export class DataReceiver<T> {
   constructor(
     private readonly io: ReceiverIo<T>,
     private readonly reliable: ReliableSettings | undefined,
-    private readonly firstId?: number,
+    private firstId?: number,
   ) {}
+
+  /** A restored session: every source starts wherever its next message is (what came before was delivered or is gone). */
+  acceptAnyStart(): void {
+    this.firstId = undefined;
+  }
 
   /** A data message (or RTX reply) arrived from `source` with id `id`. */
   onData(source: string, id: number, item: T): void {

@@ -90,6 +90,16 @@ export class DataSender {
     private readonly maxInFlight: number = MAX_IN_FLIGHT,
   ) {}
 
+  /** The id of the last data message sent (0 before the first). */
+  get lastId(): number {
+    return this.nextId;
+  }
+
+  /** A restored session goes on after the ids it used before the restart. */
+  resumeAfter(lastId: number): void {
+    this.nextId = lastId % (MAX_DATA_MESSAGE_ID + 1);
+  }
+
   private takeId(): number {
     this.nextId = (this.nextId + 1) % (MAX_DATA_MESSAGE_ID + 1);
     return this.nextId;

@@ -21,6 +21,10 @@ import { buildPublish, commandOf, publishOf, stamp } from "./build.js";
 import type { GroupChannels } from "./group/channels.js";
 import { GroupSession, type GroupHost } from "./group/session.js";
 import { P2PSession } from "./p2p.js";
+import { announceRestored } from "./group/presence.js";
+import { Name as NameValue } from "../names/name.js";
+import type { SavedSession } from "../persist/session-record.js";
+import type { SessionStore } from "../persist/session-store.js";
 
 export const MAX_PENDING_SESSIONS = 128;
 /** How long close() waits for finished sessions' queued output. */
@@ -45,6 +49,8 @@ export class SessionLayer implements GroupHost {
     private readonly uplink?: number,
     /** Heartbeat interval of sessions (upstream: 10 s; every side must agree). */
     readonly heartbeatIntervalMs?: number,
+    /** Persistence on: open sessions are saved here, and restored from it. */
+    private readonly store?: SessionStore,
   ) {
     this.log = logger.child("session");
     // The local datapath could not send one of our messages (no route): fail the
@@ -88,7 +94,13 @@ export class SessionLayer implements GroupHost {
   }
 
   accept(session: GroupSession): void {
+    this.persist(session);
     if (!this.incoming.push(session)) session.finish(new SlimError("SESSION", "too many sessions waiting to be accepted"));
+  }
+
+  /** An open session: with persistence on, saved from now on until it ends. */
+  persist(session: AnySession): void {
+    this.store?.attach(session);
   }
 
   send(msg: ProtoMessage): void {
@@ -157,8 +169,73 @@ export class SessionLayer implements GroupHost {
   }
 
   forget(sessionId: number): void {
+    const session = this.sessions.get(sessionId);
     this.sessions.delete(sessionId);
     this.awaitingWelcome.delete(sessionId);
+    // ended for good (not suspended by the app closing): its record goes
+    if (this.store !== undefined && session !== undefined && !this.suspending) {
+      this.linger(this.store.forget(session).catch((err: unknown) => this.log.warn("saved session not removed", { session: sessionId, error: SlimError.from(err).message })));
+    }
+  }
+
+  /** The app is closing with persistence on: sessions are kept for the next start, not ended. */
+  private suspending = false;
+
+  /**
+   * Sessions saved before a restart, back: MLS groups, rosters and counters as saved, routes and
+   * channel subscriptions made again; group members tell the others they are back, as upstream
+   * (not awaited). A record that cannot be read or restored is logged and skipped.
+   */
+  async restore(): Promise<AnySession[]> {
+    if (this.store === undefined) return [];
+    const out: AnySession[] = [];
+    for (const { saved, group } of await this.store.load()) {
+      if (this.sessions.has(saved.sessionId)) continue;
+      try {
+        out.push(await this.restoreOne(saved, group));
+      } catch (err) {
+        this.log.warn("saved session not restored", { session: saved.sessionId, error: SlimError.from(err).message });
+      }
+    }
+    return out;
+  }
+
+  private async restoreOne(saved: SavedSession, group: Uint8Array | undefined): Promise<AnySession> {
+    let mls: SessionMls | undefined;
+    if (saved.mls !== undefined) {
+      const { ciphersuite, headerIntegrityPercent, rotateEveryMs } = saved.mls;
+      mls = this.newMls({ ciphersuite, headerIntegrityPercent, rotateEveryMs });
+      await mls.restore(saved.mls, group!);
+    }
+    if (saved.kind === "p2p") {
+      const peer = NameValue.parse(saved.peer);
+      const session = new P2PSession(this, saved.sessionId, saved.initiator, peer, saved.reliable, saved.metadata, this.heartbeatIntervalMs, mls);
+      this.add(session);
+      try {
+        if (this.uplink !== undefined) await this.endpoint.route(peer.withoutId(), this.uplink);
+        this.route(peer, this.uplink);
+      } catch (err) {
+        session.finish(SlimError.from(err, "SESSION"));
+        throw err;
+      }
+      session.resume(saved);
+      this.persist(session);
+      return session;
+    }
+    const channels: GroupChannels = { data: NameValue.parse(saved.channels.data), control: NameValue.parse(saved.channels.control) };
+    const session = new GroupSession(this, saved.sessionId, saved.role, NameValue.parse(saved.moderator), channels, saved.reliable, saved.metadata, this.heartbeatIntervalMs, mls);
+    this.add(session);
+    try {
+      await this.joinChannel(channels.data);
+      await this.joinChannel(channels.control);
+    } catch (err) {
+      session.finish(SlimError.from(err, "SESSION"));
+      throw err;
+    }
+    session.resume(saved);
+    this.persist(session);
+    announceRestored(session).catch((err: unknown) => this.log.info("announcing a restored session failed", { session: saved.sessionId, error: SlimError.from(err).message }));
+    return session;
   }
 
   add(session: AnySession): void {
@@ -178,6 +255,7 @@ export class SessionLayer implements GroupHost {
       if (existing instanceof P2PSession && type === SessionMessageType.GROUP_WELCOME && this.awaitingWelcome.delete(sid)) {
         // surfaced once open (with MLS: once the welcome put us in the group)
         void existing.opened.then(() => {
+          this.persist(existing);
           if (!this.incoming.push(existing)) existing.finish(new SlimError("SESSION", "too many sessions waiting to be accepted"));
         });
       }
@@ -265,7 +343,12 @@ export class SessionLayer implements GroupHost {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.sessions.values()].map((s) => s.close()));
+    if (this.store === undefined) await Promise.all([...this.sessions.values()].map((s) => s.close()));
+    else {
+      // kept for the next start: saved, then stopped without a word to the others
+      this.suspending = true;
+      await Promise.all([...this.sessions.values()].map((s) => s.suspend()));
+    }
     // last words (e.g. the ack of a GROUP_CLOSE) reach the link before it closes; bounded
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all(this.lingering), new Promise((r) => (timer = setTimeout(r, LINGER_MS)))]);

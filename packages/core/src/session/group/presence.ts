@@ -71,6 +71,7 @@ export function markOffline(s: GroupSession, key: string, reason: string): void 
   s.sender.dropEndpoint(key);
   s.acks.forget(key);
   s.feed.emit("offline", name, reason);
+  s.saveSoon();
 }
 
 export function markOnline(s: GroupSession, key: string, reason: string): void {
@@ -79,6 +80,7 @@ export function markOnline(s: GroupSession, key: string, reason: string): void {
   track(s, key);
   if (s.reliable !== undefined) s.endpoints.add(key);
   s.feed.emit("online", name, reason);
+  s.saveSoon();
 }
 
 /**
@@ -228,4 +230,17 @@ async function rejoinMls(s: GroupSession): Promise<void> {
     s.rejoining = false;
     s.rejoinUpdated = undefined;
   }
+}
+
+/**
+ * Restored after a restart: tell the others we are back (UPDATE_PARTICIPANT_STATE ONLINE with our
+ * epoch), as upstream does on restore. Not awaited by the restore: the session is usable at once.
+ * A NACK means the group moved on while we were away: a participant asks to be re-added.
+ */
+export async function announceRestored(s: GroupSession): Promise<void> {
+  const others = s.roster.keys().filter((k) => k !== memberKey(s.host.name) && !s.offline.has(k));
+  if (others.length === 0) return;
+  const nacked = new Set<string>();
+  await stateUpdate(s, ParticipantState.ONLINE, s.mls?.epoch ?? 0n, others, nacked);
+  if (nacked.size > 0 && s.mls !== undefined && s.role === "participant" && !s.rejoining) await rejoinMls(s);
 }

@@ -8,7 +8,7 @@
 // the shared state, the data path and the inbound dispatch.
 
 import { SlimError } from "../../errors.js";
-import type { Name } from "../../names/name.js";
+import { Name } from "../../names/name.js";
 import { AsyncQueue } from "../../util/async-queue.js";
 import { SessionMessageType, SessionType, type ProtoMessage, type ProtoPublish } from "../../wire/gen/dataplane.js";
 import { protoNameOf, fromProtoName } from "../../wire/names.js";
@@ -29,6 +29,8 @@ import * as moderator from "./moderator.js";
 import * as participant from "./participant.js";
 import * as presence from "./presence.js";
 import { memberKey, Roster } from "./roster.js";
+import { SavedOutput, type Checkpoints } from "../../persist/checkpoints.js";
+import type { SavedSession } from "../../persist/session-record.js";
 
 export const GROUP_FANOUT = 256;
 export const HEARTBEAT_INTERVAL_MS = 10_000;
@@ -78,6 +80,8 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
   /** @internal participant with MLS: a REJOIN_REQUEST is out */ rejoining = false;
   /** @internal participant with MLS: called when the GROUP_UPDATE(REJOIN) about us arrived */ rejoinUpdated: (() => void) | undefined;
   /** @internal moderator: members that said they can process key rotations (our apps) */ readonly canRotate = new Set<string>();
+  /** @internal the app saves this session for restore (persistence on, session open) */ saves: Checkpoints | undefined;
+  private readonly savedOutput = new SavedOutput();
   private readonly inbox = new AsyncQueue<SessionMessage>(DEFAULT_MAX_PENDING_MESSAGES);
   private closeError: SlimError | undefined;
   private readonly closedPromise: Promise<void>;
@@ -104,7 +108,7 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
     readonly mls?: SessionMls,
   ) {
     this.metadata = metadata;
-    this.pipe = mls === undefined ? undefined : new MlsPipe(host, mls, host.log);
+    this.pipe = mls === undefined ? undefined : new MlsPipe(host, mls, host.log, () => this.saves);
     this.state = role === "moderator" ? "open" : "joining";
     // a reader that falls behind slows the senders down instead of failing the session
     this.inbox.setWatermarks(
@@ -209,8 +213,72 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
       fanout,
       ...spec,
     });
-    if (this.pipe === undefined) return this.host.send(msg);
-    return this.pipe.send(msg);
+    if (this.pipe !== undefined) return this.pipe.send(msg);
+    // saved without MLS: a data message leaves once its id is saved (a restart goes on after it)
+    if (this.saves !== undefined && spec.type === SessionMessageType.MSG) {
+      return this.savedOutput.send(this.saves, () => this.host.send(msg), (err) => this.host.log?.warn("message not sent: the session state could not be saved", { error: SlimError.from(err).message }));
+    }
+    return this.host.send(msg);
+  }
+
+  // ---- persistence ---------------------------------------------------------------
+
+  /** @internal Save the session soon (a roster or MLS change); failures are logged. */
+  saveSoon(): void {
+    void this.saveNow();
+  }
+
+  /** @internal Save now; resolves once saved (or the save failed, which is logged). */
+  saveNow(): Promise<void> {
+    return this.saves?.request().catch((err: unknown) => this.host.log?.warn("session state not saved", { session: this.sessionId, error: SlimError.from(err).message })) ?? Promise.resolve();
+  }
+
+  /** @internal What a restart needs (the MLS group comes separately). */
+  saved(): SavedSession {
+    const self = memberKey(this.host.name);
+    const names = (keys: Iterable<string>) => [...keys].flatMap((k) => (k === self ? [] : (this.roster.byKey(k)?.toString() ?? [])));
+    return {
+      kind: "group",
+      sessionId: this.sessionId,
+      role: this.role,
+      moderator: this.moderator.toString(),
+      channels: { data: this.channels.data.toString(), control: this.channels.control.toString() },
+      members: this.roster.names().map((n) => n.toString()),
+      offline: names(this.offline),
+      canRotate: names(this.canRotate),
+      ...(this.reliable === undefined ? {} : { reliable: { ...this.reliable } }),
+      metadata: { ...this.metadata },
+      lastDataId: this.sender.lastId,
+      ...(this.mls === undefined ? {} : { mls: this.mls.saved() }),
+    };
+  }
+
+  /** @internal A restored session: open, with the members, counters and status it was saved with. */
+  resume(saved: Extract<SavedSession, { kind: "group" }>): void {
+    this.state = "joining"; // members come back without "joined" events
+    this.sender.resumeAfter(saved.lastDataId);
+    this.receiver.acceptAnyStart();
+    for (const text of saved.members) this.addMember(Name.parse(text));
+    this.state = "open";
+    for (const text of saved.offline) {
+      const k = memberKey(Name.parse(text));
+      if (!this.roster.byKey(k)) continue;
+      this.offline.add(k);
+      this.missed.delete(k);
+      this.endpoints.delete(k);
+    }
+    for (const text of saved.canRotate) this.canRotate.add(memberKey(Name.parse(text)));
+  }
+
+  /**
+   * @internal The app is closing and keeps this session for the next start: save it, then stop
+   * locally without telling anyone (the others see us go silent, and back once restored).
+   */
+  async suspend(): Promise<void> {
+    if (this.state === "closed") return;
+    await this.pipe?.flushed();
+    await this.saveNow();
+    this.finish(new SlimError("CLOSED", "the app closed; the session is saved for its next start"));
   }
 
   /** @internal GROUP_ACK / LEAVE_REPLY style answer, unicast to `to` on the connection the request came from. */
@@ -232,6 +300,7 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
       this.endpoints.add(memberKey(n));
       data_.flushParked(this);
     }
+    if (isNew) this.saveSoon();
   }
 
   /** @internal A member left: nothing more is owed by it or to it. */
@@ -245,6 +314,7 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
     this.receiver.dropSource(k);
     this.acks.forget(k);
     this.seen.delete(k);
+    this.saveSoon();
   }
 
   /** @internal */
@@ -263,7 +333,10 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
     this.pipe.receive(p, async () => {
       // soft-closed: commits are missed too (a rejoin catches up), as upstream
       if (this.selfOffline && !this.passesWhileOffline(p.session!.sessionMessageType)) return;
-      if (this.role === "participant" && !(await participant.applyMls(this, p))) return;
+      if (this.role === "participant") {
+        if (!(await participant.applyMls(this, p))) return;
+        if (MLS_CHANGES.has(p.session!.sessionMessageType)) this.saveSoon();
+      }
       this.handle(msg, p);
     }, () => {
       if (this.reliable === undefined || p.session!.sessionMessageType !== SessionMessageType.MSG) return false;
@@ -458,6 +531,9 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
 }
 
 const sameName = (a: Name, b: Name): boolean => memberKey(a) === memberKey(b);
+
+/** Messages that may change a participant's MLS group. */
+const MLS_CHANGES = new Set<number>([SessionMessageType.GROUP_UPDATE, SessionMessageType.REJOIN_REPLY]);
 
 /** What a soft-closed member still handles. */
 const PASS_WHILE_OFFLINE = new Set<number>([

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright the slim-ts authors
+
+// The sessions of an app with persistence, in its store: each open session is
+// saved (coalesced, see checkpoints.ts) when its roster, MLS group or message
+// counters change, its record is removed when it ends for good, and the records
+// are read back on restore. The app's identity is kept there too, so a restarted
+// app has the same name id and signing key as the one that saved its sessions.
+
+import { z } from "zod";
+import { P256SigningKey } from "../auth/p256.js";
+import { SharedSecretProvider } from "../auth/shared-secret.js";
+import type { IdentityProvider } from "../auth/types.js";
+import { SlimError } from "../errors.js";
+import type { Logger } from "../log.js";
+import type { Name } from "../names/name.js";
+import type { SessionMls } from "../session/mls-session.js";
+import { Checkpoints } from "./checkpoints.js";
+import { decodeRecord, encodeRecord, RECORD_PREFIX, recordName, type SavedSession } from "./session-record.js";
+import type { AppStore } from "./store.js";
+
+/** What the store needs from a session. */
+export interface Persistable {
+  readonly sessionId: number;
+  readonly mls?: SessionMls | undefined;
+  saves: Checkpoints | undefined;
+  saved(): SavedSession;
+}
+
+export class SessionStore {
+  constructor(
+    private readonly store: AppStore,
+    private readonly log: Logger,
+  ) {}
+
+  /** Save `s` from now on (it is open); the first save starts now. */
+  attach(s: Persistable): void {
+    if (s.saves !== undefined) return;
+    s.saves = new Checkpoints(() => this.save(s));
+    s.saves.request().catch((err: unknown) => this.log.warn("session state not saved", { session: s.sessionId, error: SlimError.from(err).message }));
+  }
+
+  private async save(s: Persistable): Promise<void> {
+    const saved = s.saved();
+    const group = s.mls === undefined ? undefined : await s.mls.snapshot();
+    if (s.mls !== undefined && group === undefined) return; // out of the group: nothing to come back to
+    const body = encodeRecord(saved, group);
+    group?.fill(0);
+    try {
+      await this.store.write(recordName(s.sessionId), body);
+    } finally {
+      body.fill(0);
+    }
+  }
+
+  /** `s` ended for good: no more saves, and its record goes. */
+  async forget(s: Persistable): Promise<void> {
+    const saves = s.saves;
+    if (saves === undefined) return;
+    saves.close();
+    await saves.idle();
+    await this.store.remove(recordName(s.sessionId));
+  }
+
+  /** Every readable session record; the others are logged and left in place. */
+  async load(): Promise<Array<{ saved: SavedSession; group: Uint8Array | undefined }>> {
+    const out: Array<{ saved: SavedSession; group: Uint8Array | undefined }> = [];
+    for (const name of await this.store.list(RECORD_PREFIX)) {
+      try {
+        const body = await this.store.read(name);
+        if (body === undefined) continue;
+        const { saved, mls } = decodeRecord(body);
+        if (recordName(saved.sessionId) !== name) throw new SlimError("STORAGE", `record ${name} holds session ${saved.sessionId}`);
+        out.push({ saved, group: mls });
+      } catch (err) {
+        this.log.warn("saved session not restored", { record: name, error: SlimError.from(err).message });
+      }
+    }
+    return out;
+  }
+}
+
+const IDENTITY = "identity";
+const SavedIdentitySchema = z.strictObject({
+  v: z.literal(1),
+  tokenId: z.string().min(1).max(1024),
+  /** The P-256 private scalar, base64. */
+  signingKey: z.base64().max(64),
+});
+
+function readIdentity(bytes: Uint8Array): z.infer<typeof SavedIdentitySchema> {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch (err) {
+    throw new SlimError("STORAGE", "the saved identity is not readable", { cause: err });
+  }
+  const parsed = SavedIdentitySchema.safeParse(json);
+  if (!parsed.success) throw new SlimError("STORAGE", `the saved identity is malformed:\n${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
+
+async function writeIdentity(store: AppStore, tokenId: string, key: P256SigningKey): Promise<void> {
+  const scalar = key.exportPrivateScalar();
+  const body = new TextEncoder().encode(JSON.stringify({ v: 1, tokenId, signingKey: Buffer.from(scalar).toString("base64") }));
+  scalar.fill(0);
+  try {
+    await store.write(IDENTITY, body);
+  } finally {
+    body.fill(0);
+  }
+}
+
+/**
+ * The app's identity with persistence. Default identity (shared secret, no provider given): the one
+ * saved in the store (token id and signing key, hence the same name id), or a new one that is saved.
+ * A provider of the caller's must be the identity the store was written with (same token id and
+ * signing key: a JWT provider with the same subject and `signingKey`), else SlimError("STORAGE").
+ */
+export async function persistentIdentity(store: AppStore, base: Name, secret: string | undefined, provider: IdentityProvider | undefined): Promise<IdentityProvider> {
+  const bytes = await store.read(IDENTITY);
+  const saved = bytes === undefined ? undefined : readIdentity(bytes);
+  bytes?.fill(0);
+  if (provider === undefined) {
+    if (secret === undefined) throw new SlimError("INVALID_ARGUMENT", "give a `secret` or both `provider` and `verifier`");
+    if (saved !== undefined) {
+      const scalar = Buffer.from(saved.signingKey, "base64");
+      const signingKey = P256SigningKey.fromPrivateScalar(scalar);
+      scalar.fill(0);
+      return new SharedSecretProvider(base.withoutId(), secret, { tokenId: saved.tokenId, signingKey });
+    }
+    const fresh = new SharedSecretProvider(base.withoutId(), secret);
+    await writeIdentity(store, fresh.tokenId, fresh.signingKey);
+    return fresh;
+  }
+  const key = (provider as { signingKey?: unknown }).signingKey;
+  if (saved !== undefined) {
+    const scalar = Buffer.from(saved.signingKey, "base64");
+    const publicKey = P256SigningKey.fromPrivateScalar(scalar).publicKey;
+    scalar.fill(0);
+    if (saved.tokenId !== provider.tokenId || !Buffer.from(publicKey).equals(Buffer.from(provider.publicKey))) {
+      throw new SlimError(
+        "STORAGE",
+        `the store was written by another identity (token id ${JSON.stringify(saved.tokenId)} and its signing key): give the provider the same id and signing key, or use another store`,
+      );
+    }
+    return provider;
+  }
+  if (key instanceof P256SigningKey) await writeIdentity(store, provider.tokenId, key);
+  return provider;
+}

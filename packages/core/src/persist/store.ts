@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright the slim-ts authors
+
+/**
+ * An app's encrypted store on disk: its identity and one record per session, for restoring
+ * sessions after a restart. One directory per app name under the configured path:
+ *
+ *   <path>/<org>.<ns>.<svc>/store      "SLIMSTORE" ‖ u8 format ‖ u8 log2(N) ‖ u8 r ‖ u8 p ‖ salt(16)
+ *                                        ‖ nonce(12) ‖ AES-256-GCM("slim-ts store") ‖ tag(16)
+ *   <path>/<org>.<ns>.<svc>/lock       pid of the process using the store
+ *   <path>/<org>.<ns>.<svc>/<record>   nonce(12) ‖ AES-256-GCM(body) ‖ tag(16), AAD = "SLIMREC1" ‖ record name
+ *
+ * The key is scrypt(passphrase, salt) once per open (tens of ms); records are then sealed with
+ * AES-256-GCM under a fresh random nonce each write. The AAD binds a record to its name, so records
+ * cannot be swapped for one another. Writes go to a temporary file renamed over the record, so a
+ * crash leaves the old record or the new one, never a mix. Nothing is written in the clear.
+ */
+
+import { createCipheriv, createDecipheriv, randomBytes, scrypt } from "node:crypto";
+import { mkdir, open, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { SlimError } from "../errors.js";
+import type { Name } from "../names/name.js";
+
+const MAGIC = new TextEncoder().encode("SLIMSTORE");
+const RECORD_AAD = new TextEncoder().encode("SLIMREC1");
+const CHECK = new TextEncoder().encode("slim-ts store");
+const FORMAT = 1;
+const SALT = 16;
+const NONCE = 12;
+const TAG = 16;
+const HEADER = MAGIC.length + 4 + SALT;
+/** scrypt N = 2^15, r = 8, p = 1: 32 MiB and tens of ms, once per open. */
+const COST = { log2N: 15, r: 8, p: 1 } as const;
+/** No record is larger than this (a group of hundreds with its MLS state is well under). */
+export const MAX_RECORD_BYTES = 16 * 1024 * 1024;
+const RECORD_NAME = /^[a-z0-9][a-z0-9.-]{0,63}$/;
+
+export interface StoreOptions {
+  /** Directory holding the stores of every app that uses it. */
+  path: string;
+  /** The key derives from it; without it nothing in the store can be read. */
+  passphrase: string;
+}
+
+function storeError(message: string, cause?: unknown): SlimError {
+  return new SlimError("STORAGE", message, cause === undefined ? undefined : { cause });
+}
+
+function deriveKey(passphrase: string, salt: Uint8Array, cost: { log2N: number; r: number; p: number }): Promise<Buffer> {
+  const N = 2 ** cost.log2N;
+  return new Promise((resolve, reject) =>
+    scrypt(passphrase, salt, 32, { N, r: cost.r, p: cost.p, maxmem: 128 * N * cost.r * cost.p + 16 * 1024 * 1024 }, (err, key) =>
+      err === null ? resolve(key) : reject(storeError("cannot derive the store key", err)),
+    ),
+  );
+}
+
+function seal(key: Buffer, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+  const nonce = randomBytes(NONCE);
+  const cipher = createCipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG });
+  cipher.setAAD(aad);
+  return Buffer.concat([nonce, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+}
+
+/** Undefined when the bytes do not open under `key` and `aad`. */
+function unseal(key: Buffer, aad: Uint8Array, sealed: Uint8Array): Uint8Array | undefined {
+  if (sealed.length < NONCE + TAG) return undefined;
+  try {
+    const decipher = createDecipheriv("aes-256-gcm", key, sealed.subarray(0, NONCE), { authTagLength: TAG });
+    decipher.setAAD(aad);
+    decipher.setAuthTag(sealed.subarray(sealed.length - TAG));
+    return new Uint8Array(Buffer.concat([decipher.update(sealed.subarray(NONCE, sealed.length - TAG)), decipher.final()]));
+  } catch {
+    return undefined;
+  }
+}
+
+const recordAad = (name: string): Uint8Array => Buffer.concat([RECORD_AAD, Buffer.from(name, "utf8")]);
+
+/** Is a process with this pid alive (signal 0 probes without signalling)? */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+export class AppStore {
+  #key: Buffer | undefined;
+  readonly #dir: string;
+  #closed = false;
+
+  private constructor(dir: string, key: Buffer) {
+    this.#dir = dir;
+    this.#key = key;
+  }
+
+  /**
+   * Open (or create) the store of app `name` under `options.path`. SlimError("STORAGE") for a
+   * wrong passphrase, a damaged store file, or a store another live process holds.
+   */
+  static async open(options: StoreOptions, name: Name): Promise<AppStore> {
+    const dir = join(options.path, name.components.map((c) => encodeURIComponent(c)).join("."));
+    await mkdir(dir, { recursive: true, mode: 0o700 }).catch((err: unknown) => {
+      throw storeError(`cannot create the store directory ${dir}`, err);
+    });
+    await lock(dir);
+    try {
+      const key = await openKey(dir, options.passphrase);
+      return new AppStore(dir, key);
+    } catch (err) {
+      await rm(join(dir, "lock"), { force: true });
+      throw err;
+    }
+  }
+
+  get directory(): string {
+    return this.#dir;
+  }
+
+  #need(): Buffer {
+    if (this.#key === undefined) throw storeError("the store is closed");
+    return this.#key;
+  }
+
+  /** Seal and write `body` as record `name` (replacing it). */
+  async write(name: string, body: Uint8Array): Promise<void> {
+    checkName(name);
+    if (body.length > MAX_RECORD_BYTES) throw storeError(`record ${name} is ${body.length} bytes, over the ${MAX_RECORD_BYTES} limit`);
+    const sealed = seal(this.#need(), recordAad(name), body);
+    const tmp = join(this.#dir, `${name}.tmp`);
+    try {
+      await writeFile(tmp, sealed, { mode: 0o600 });
+      await rename(tmp, join(this.#dir, name));
+    } catch (err) {
+      throw storeError(`cannot write record ${name}`, err);
+    }
+  }
+
+  /** The record's body; undefined when there is none. SlimError("STORAGE") when it does not open. */
+  async read(name: string): Promise<Uint8Array | undefined> {
+    checkName(name);
+    let sealed: Buffer;
+    try {
+      const fh = await open(join(this.#dir, name), "r");
+      try {
+        const { size } = await fh.stat();
+        if (size > MAX_RECORD_BYTES + NONCE + TAG) throw storeError(`record ${name} is larger than any record this store writes`);
+        sealed = await fh.readFile();
+      } finally {
+        await fh.close();
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw err instanceof SlimError ? err : storeError(`cannot read record ${name}`, err);
+    }
+    const body = unseal(this.#need(), recordAad(name), sealed);
+    if (body === undefined) throw storeError(`record ${name} does not open: damaged, or not from this store`);
+    return body;
+  }
+
+  async remove(name: string): Promise<void> {
+    checkName(name);
+    await rm(join(this.#dir, name), { force: true }).catch((err: unknown) => {
+      throw storeError(`cannot remove record ${name}`, err);
+    });
+  }
+
+  /** Names of the records that start with `prefix`. */
+  async list(prefix: string): Promise<string[]> {
+    this.#need();
+    const names = await readdir(this.#dir).catch((err: unknown) => {
+      throw storeError("cannot list the store", err);
+    });
+    return names.filter((n) => n.startsWith(prefix) && RECORD_NAME.test(n)).sort();
+  }
+
+  /** Forget the key and release the lock. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#key?.fill(0);
+    this.#key = undefined;
+    await rm(join(this.#dir, "lock"), { force: true });
+  }
+}
+
+function checkName(name: string): void {
+  if (!RECORD_NAME.test(name) || name === "store" || name === "lock") throw new SlimError("INVALID_ARGUMENT", `invalid record name ${JSON.stringify(name)}`);
+}
+
+/** One process per store: a lock file with our pid; a lock left by a dead process is taken over. */
+async function lock(dir: string): Promise<void> {
+  const path = join(dir, "lock");
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fh = await open(path, "wx", 0o600);
+      await fh.writeFile(String(process.pid));
+      await fh.close();
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw storeError(`cannot lock the store ${dir}`, err);
+    }
+    const holder = Number.parseInt(await readFile(path, "utf8").catch(() => ""), 10);
+    if (Number.isSafeInteger(holder) && holder > 0 && alive(holder)) {
+      throw storeError(`the store ${dir} is in use by process ${holder}${holder === process.pid ? " (this one: another app with the same name)" : ""}`);
+    }
+    await rm(path, { force: true });
+  }
+  throw storeError(`cannot lock the store ${dir}`);
+}
+
+/** Read the store file and check the passphrase against it, or create it. */
+async function openKey(dir: string, passphrase: string): Promise<Buffer> {
+  if (typeof passphrase !== "string" || passphrase.length === 0) throw new SlimError("INVALID_ARGUMENT", "the store passphrase must not be empty");
+  const path = join(dir, "store");
+  let file: Buffer | undefined;
+  try {
+    file = await readFile(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw storeError(`cannot read ${path}`, err);
+  }
+  if (file === undefined) {
+    const salt = randomBytes(SALT);
+    const header = Buffer.concat([MAGIC, Buffer.from([FORMAT, COST.log2N, COST.r, COST.p]), salt]);
+    const key = await deriveKey(passphrase, salt, COST);
+    await writeFile(path, Buffer.concat([header, seal(key, header, CHECK)]), { mode: 0o600, flag: "wx" }).catch((err: unknown) => {
+      throw storeError(`cannot create ${path}`, err);
+    });
+    return key;
+  }
+  if (file.length > 256 || file.length < HEADER + NONCE + TAG || !file.subarray(0, MAGIC.length).equals(MAGIC)) throw storeError(`${path} is not a slim-ts store`);
+  const [format, log2N, r, p] = file.subarray(MAGIC.length, MAGIC.length + 4) as unknown as [number, number, number, number];
+  if (format !== FORMAT) throw storeError(`${path} has unknown format ${format}`);
+  if (log2N < 10 || log2N > 20 || r < 1 || r > 16 || p < 1 || p > 4) throw storeError(`${path} has out-of-range key derivation parameters`);
+  const header = file.subarray(0, HEADER);
+  const key = await deriveKey(passphrase, file.subarray(MAGIC.length + 4, HEADER), { log2N, r, p });
+  const check = unseal(key, header, file.subarray(HEADER));
+  if (check === undefined || !Buffer.from(check).equals(CHECK)) {
+    key.fill(0);
+    throw storeError(`wrong passphrase for the store ${dir} (or its store file is damaged)`);
+  }
+  return key;
+}

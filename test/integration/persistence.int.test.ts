@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright the slim-ts authors
+
+// Sessions kept across an app restart (persistence), between our apps through our
+// node: the restarted app gets its sessions back with the same ids, members and
+// MLS groups and no new handshake; messages flow both ways after it; the moderator
+// can still invite and remove; a session closed for good is not restored.
+
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createApp, type GroupSession, type P2PSession, type SlimApp } from "@slim-ts/core";
+import { startNode } from "@slim-ts/node-embedded";
+import { afterEach, describe, expect, it } from "vitest";
+import { DEFAULT_SECRET } from "../helpers/official/index.js";
+import { acceptGroup } from "../helpers/nodes.js";
+import { reader } from "../helpers/sessions.js";
+
+const RELIABLE = { intervalMs: 300, maxRetries: 5 };
+const PASSPHRASE = "correct horse battery staple";
+const dirs: string[] = [];
+function storeDir(): string {
+  const d = mkdtempSync(join(tmpdir(), "slim-ts-persist-"));
+  dirs.push(d);
+  return d;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** Every file under `dir`, concatenated. */
+function allBytes(dir: string): Buffer {
+  const out: Buffer[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) out.push(readFileSync(join(entry.parentPath, entry.name)));
+  }
+  return Buffer.concat(out);
+}
+
+type Session = AsyncIterable<import("@slim-ts/core").SessionMessage>;
+const readers = new WeakMap<Session, ReturnType<typeof reader>>();
+/** The next `n` messages of a session as text (one reader per session for the whole test). */
+async function texts(s: Session, n: number): Promise<string[]> {
+  let r = readers.get(s);
+  if (r === undefined) readers.set(s, (r = reader(s)));
+  return (await r.take(n, 5_000)).map((m) => m.text());
+}
+
+for (const mls of [false, true]) {
+  describe(`persistence, MLS ${mls ? "on" : "off"}`, () => {
+    it("a group moderator restarts: its group comes back; data flows both ways; it invites and removes afterwards", async () => {
+      await using node = await startNode({ listen: "127.0.0.1:0" });
+      const path = storeDir();
+      const persistence = { path, passphrase: PASSPHRASE };
+      let mod: SlimApp = await createApp({ name: "org/ns/mod", secret: DEFAULT_SECRET, connect: node.url, persistence });
+      await using b = await createApp({ name: "org/ns/b", secret: DEFAULT_SECRET, connect: node.url });
+      await using c = await createApp({ name: "org/ns/c", secret: DEFAULT_SECRET, connect: node.url });
+      const modName = mod.name.toString();
+      const group = await mod.createSession({ type: "group", channel: "org/ns/room" }, { reliable: RELIABLE, mls });
+      const incoming = acceptGroup(b);
+      await group.invite("org/ns/b");
+      const gb = await incoming;
+      await group.publish("before the restart");
+      expect(await texts(gb, 1)).toEqual(["before the restart"]);
+      const epoch = group.epoch;
+
+      await mod.close();
+      // nothing in the store is in the clear
+      const disk = allBytes(path);
+      expect(disk.includes(Buffer.from("before the restart"))).toBe(false);
+      expect(disk.includes(Buffer.from("org/ns/room"))).toBe(false);
+      expect(disk.includes(Buffer.from(DEFAULT_SECRET))).toBe(false);
+
+      mod = await createApp({ name: "org/ns/mod", secret: DEFAULT_SECRET, connect: node.url, persistence });
+      try {
+        expect(mod.name.toString()).toBe(modName); // same identity, same name id
+        const restored = await mod.restoreSessions();
+        expect(restored.map((s) => s.sessionId)).toEqual([group.sessionId]);
+        const g2 = restored[0] as GroupSession;
+        expect(g2.kind).toBe("group");
+        expect(g2.isModerator).toBe(true);
+        expect(g2.epoch).toBe(epoch);
+        expect(g2.participants().map((n) => n.toString()).sort()).toEqual([modName, b.name.toString()].sort());
+
+        await g2.publish("after the restart");
+        expect(await texts(gb, 1)).toEqual(["after the restart"]);
+        await gb.publish("to the restored moderator");
+        expect(await texts(g2, 1)).toEqual(["to the restored moderator"]);
+
+        const incomingC = acceptGroup(c);
+        await g2.invite("org/ns/c");
+        const gc = await incomingC;
+        await g2.publish("three of us");
+        expect(await texts(gb, 1)).toEqual(["three of us"]);
+        expect(await texts(gc, 1)).toEqual(["three of us"]);
+        await g2.remove("org/ns/b");
+        await gb.closed;
+        await g2.publish("without b");
+        expect(await texts(gc, 1)).toEqual(["without b"]);
+
+        // closed for good: not restored again
+        await g2.close();
+      } finally {
+        await mod.close();
+      }
+      mod = await createApp({ name: "org/ns/mod", secret: DEFAULT_SECRET, connect: node.url, persistence });
+      try {
+        expect(await mod.restoreSessions()).toEqual([]);
+      } finally {
+        await mod.close();
+      }
+    });
+
+    it("a group participant restarts: it is back in the group; the moderator's data reaches it and its data reaches the others", async () => {
+      await using node = await startNode({ listen: "127.0.0.1:0" });
+      const persistence = { path: storeDir(), passphrase: PASSPHRASE };
+      await using mod = await createApp({ name: "org/ns/mod", secret: DEFAULT_SECRET, connect: node.url });
+      await using c = await createApp({ name: "org/ns/c", secret: DEFAULT_SECRET, connect: node.url });
+      let b: SlimApp = await createApp({ name: "org/ns/b", secret: DEFAULT_SECRET, connect: node.url, persistence });
+      const group = await mod.createSession({ type: "group", channel: "org/ns/room" }, { reliable: RELIABLE, mls });
+      const inB = acceptGroup(b);
+      await group.invite("org/ns/b");
+      const gb = await inB;
+      const inC = acceptGroup(c);
+      await group.invite("org/ns/c");
+      const gc = await inC;
+      await gb.publish("b before");
+      expect(await texts(group, 1)).toEqual(["b before"]);
+      expect(await texts(gc, 1)).toEqual(["b before"]);
+
+      await b.close();
+      b = await createApp({ name: "org/ns/b", secret: DEFAULT_SECRET, connect: node.url, persistence });
+      try {
+        const [gb2] = (await b.restoreSessions()) as GroupSession[];
+        expect(gb2?.sessionId).toBe(gb.sessionId);
+        expect(gb2!.isModerator).toBe(false);
+        await group.publish("to everyone after b's restart");
+        expect(await texts(gb2!, 1)).toEqual(["to everyone after b's restart"]);
+        expect(await texts(gc, 1)).toEqual(["to everyone after b's restart"]);
+        await gb2!.publish("b after");
+        expect(await texts(group, 1)).toEqual(["b after"]);
+        expect(await texts(gc, 1)).toEqual(["b after"]);
+        // the moderator can still remove the restored member
+        await group.remove("org/ns/b");
+        await gb2!.closed;
+      } finally {
+        await b.close();
+      }
+    });
+
+    it("p2p: each side restarts in turn; the session goes on with its id and the peer's messages", async () => {
+      await using node = await startNode({ listen: "127.0.0.1:0" });
+      const pa = { path: storeDir(), passphrase: PASSPHRASE };
+      const pb = { path: storeDir(), passphrase: PASSPHRASE };
+      let a: SlimApp = await createApp({ name: "org/ns/a", secret: DEFAULT_SECRET, connect: node.url, persistence: pa });
+      let b: SlimApp = await createApp({ name: "org/ns/b", secret: DEFAULT_SECRET, connect: node.url, persistence: pb });
+      try {
+        const incoming = b.listen({ kind: "p2p" })[Symbol.asyncIterator]().next();
+        const sa = await a.createSession({ type: "p2p", peer: "org/ns/b" }, { reliable: RELIABLE, mls });
+        let sb = (await incoming).value as P2PSession;
+        await sa.publish("one");
+        expect(await texts(sb, 1)).toEqual(["one"]);
+
+        await a.close();
+        a = await createApp({ name: "org/ns/a", secret: DEFAULT_SECRET, connect: node.url, persistence: pa });
+        const [sa2] = (await a.restoreSessions()) as P2PSession[];
+        expect(sa2?.sessionId).toBe(sa.sessionId);
+        expect(sa2!.initiator).toBe(true);
+        await sa2!.publish("two");
+        expect(await texts(sb, 1)).toEqual(["two"]);
+        await sb.publish("three");
+        expect(await texts(sa2!, 1)).toEqual(["three"]);
+
+        await b.close();
+        b = await createApp({ name: "org/ns/b", secret: DEFAULT_SECRET, connect: node.url, persistence: pb });
+        sb = ((await b.restoreSessions()) as P2PSession[])[0]!;
+        expect(sb.initiator).toBe(false);
+        await sa2!.publish("four");
+        expect(await texts(sb!, 1)).toEqual(["four"]);
+        await sb.publish("five");
+        expect(await texts(sa2!, 1)).toEqual(["five"]);
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+  });
+}
