@@ -21,6 +21,9 @@ export const APP_USAGE = `usage:
   --mls           end-to-end encryption (MLS) for the session send opens; echo accepts
                   sessions with or without it, as the inviter chose, and with --mls loads
                   the MLS engine before it prints ready
+  --store DIR     echo keeps its sessions in an encrypted store under DIR (passphrase from
+                  SLIM_STORE_PASSPHRASE): killed and started again, it restores them and
+                  goes on echoing (printed as "restored")
   --secret may also come from SLIM_SECRET.`;
 
 const dec = new TextDecoder();
@@ -42,6 +45,7 @@ function common(argv: string[]) {
       invite: { type: "string" },
       "timeout-ms": { type: "string" },
       "heartbeat-ms": { type: "string" },
+      store: { type: "string" },
     },
     strict: true,
   });
@@ -57,7 +61,19 @@ function common(argv: string[]) {
   if (heartbeatIntervalMs !== undefined && !(Number.isInteger(heartbeatIntervalMs) && heartbeatIntervalMs > 0)) {
     throw new SlimError("INVALID_ARGUMENT", "--heartbeat-ms must be a positive integer");
   }
-  const appOptions = { name: values.name, secret, connect: values.connect, ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs }) };
+  let persistence: { path: string; passphrase: string } | undefined;
+  if (values.store !== undefined) {
+    const passphrase = process.env.SLIM_STORE_PASSPHRASE;
+    if (passphrase === undefined) throw new SlimError("INVALID_ARGUMENT", "--store needs the store passphrase in SLIM_STORE_PASSPHRASE");
+    persistence = { path: values.store, passphrase };
+  }
+  const appOptions = {
+    name: values.name,
+    secret,
+    connect: values.connect,
+    ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs }),
+    ...(persistence === undefined ? {} : { persistence }),
+  };
   return { ...values, name: values.name, connect: values.connect, secret, appOptions };
 }
 
@@ -74,9 +90,8 @@ async function echo(argv: string[]): Promise<number> {
   const app = await createApp(o.appOptions);
   // MLS invitations are accepted either way; with --mls the engine loads before "ready"
   if (o.mls === true) await app.prepareMls();
-  line({ event: "ready", name: app.name.toString() });
-  const serve = async (s: AnySession) => {
-    line({ event: "session", kind: s.kind, sessionId: s.sessionId, peer: s.peer.toString(), metadata: s.metadata, mls: s.mls !== undefined });
+  const serve = async (s: AnySession, event = "session") => {
+    line({ event, kind: s.kind, sessionId: s.sessionId, peer: s.peer.toString(), metadata: s.metadata, mls: s.mls !== undefined });
     try {
       for await (const m of s) {
         line({ event: "message", sessionId: s.sessionId, ...show(m) });
@@ -94,6 +109,8 @@ async function echo(argv: string[]): Promise<number> {
     process.once("SIGINT", () => r());
     process.once("SIGTERM", () => r());
   });
+  for (const s of await app.restoreSessions()) void serve(s, "restored");
+  line({ event: "ready", name: app.name.toString() });
   const accepting = (async () => {
     for await (const s of app.listen()) void serve(s);
   })();
@@ -116,6 +133,7 @@ async function* inputs(count: string | undefined): AsyncGenerator<string> {
 async function send(argv: string[]): Promise<number> {
   const o = common(argv);
   if (o.to === undefined && o.group === undefined) throw new SlimError("INVALID_ARGUMENT", "send needs --to, or --group with --invite");
+  if (o.store !== undefined) throw new SlimError("INVALID_ARGUMENT", "--store is for echo: send's session ends when it exits");
   const timeoutMs = Number(o["timeout-ms"] ?? 10_000);
   await using app = await createApp(o.appOptions);
   const reliable = { ...(o.reliable ? { reliable: { intervalMs: 1_000, maxRetries: 5 } } : {}), ...(o.mls ? { mls: true } : {}) };
