@@ -186,3 +186,124 @@ for (const mls of [false, true]) {
     });
   });
 }
+
+describe("persistence: the group moved on while we were down", () => {
+  it("a participant restored an epoch behind (a member joined meanwhile) is told so (NACK), rejoins, and is back", async () => {
+    await using node = await startNode({ listen: "127.0.0.1:0" });
+    const persistence = { path: storeDir(), passphrase: PASSPHRASE };
+    await using mod = await createApp({ name: "org/ns/mod", secret: DEFAULT_SECRET, connect: node.url });
+    await using c = await createApp({ name: "org/ns/c", secret: DEFAULT_SECRET, connect: node.url });
+    let b: SlimApp = await createApp({ name: "org/ns/b", secret: DEFAULT_SECRET, connect: node.url, persistence });
+    try {
+      const group = await mod.createSession({ type: "group", channel: "org/ns/moving" }, { reliable: RELIABLE, mls: true });
+      const inB = acceptGroup(b);
+      await group.invite("org/ns/b");
+      const gb = await inB;
+      const before = gb.epoch!;
+      await b.close();
+      const inC = acceptGroup(c);
+      await group.invite("org/ns/c"); // a commit b does not see
+      const gc = await inC;
+      expect(group.epoch! > before).toBe(true);
+
+      b = await createApp({ name: "org/ns/b", secret: DEFAULT_SECRET, connect: node.url, persistence });
+      const [gb2] = (await b.restoreSessions()) as GroupSession[];
+      expect(gb2!.epoch).toBe(before);
+      // the rejoin (remove and re-add in one commit) moves everyone on once more
+      await expect.poll(() => gb2!.epoch !== before && gb2!.epoch === group.epoch, { timeout: 10_000 }).toBe(true);
+      await group.publish("all three");
+      expect(await texts(gb2!, 1)).toEqual(["all three"]);
+      expect(await texts(gc, 1)).toEqual(["all three"]);
+      await gb2!.publish("b is back");
+      expect(await texts(group, 1)).toEqual(["b is back"]);
+      expect(await texts(gc, 1)).toEqual(["b is back"]);
+    } finally {
+      await b.close();
+    }
+  });
+});
+
+describe("persistence: refusals and damage", () => {
+  it("a wrong passphrase, a short one, a store in use and another identity are refused with clear errors", async () => {
+    await using node = await startNode({ listen: "127.0.0.1:0" });
+    const path = storeDir();
+    const a = await createApp({ name: "org/ns/a", secret: DEFAULT_SECRET, connect: node.url, persistence: { path, passphrase: PASSPHRASE } });
+    try {
+      await expect(createApp({ name: "org/ns/a", secret: DEFAULT_SECRET, connect: node.url, persistence: { path, passphrase: PASSPHRASE } })).rejects.toMatchObject({
+        code: "STORAGE",
+        message: expect.stringMatching(/in use by process .*another app with the same name/),
+      });
+    } finally {
+      await a.close();
+    }
+    await expect(createApp({ name: "org/ns/a", secret: DEFAULT_SECRET, connect: node.url, persistence: { path, passphrase: "not the passphrase" } })).rejects.toMatchObject({
+      code: "STORAGE",
+      message: expect.stringMatching(/wrong passphrase/),
+    });
+    await expect(createApp({ name: "org/ns/a", secret: DEFAULT_SECRET, connect: node.url, persistence: { path, passphrase: "short" } })).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      message: expect.stringMatching(/persistence\.passphrase/),
+    });
+    const { SharedSecretProvider, SharedSecretVerifier } = await import("@slim-ts/core");
+    await expect(
+      createApp({
+        name: "org/ns/a",
+        provider: new SharedSecretProvider("org/ns/a", DEFAULT_SECRET),
+        verifier: new SharedSecretVerifier(DEFAULT_SECRET),
+        connect: node.url,
+        persistence: { path, passphrase: PASSPHRASE },
+      }),
+    ).rejects.toMatchObject({ code: "STORAGE", message: expect.stringMatching(/written by another identity/) });
+  });
+
+  it("a damaged session record is skipped (logged); the others come back; a session the moderator ended is not kept", async () => {
+    await using node = await startNode({ listen: "127.0.0.1:0" });
+    const path = storeDir();
+    const persistence = { path, passphrase: PASSPHRASE };
+    await using mod = await createApp({ name: "org/ns/mod", secret: DEFAULT_SECRET, connect: node.url });
+    let b: SlimApp = await createApp({ name: "org/ns/b", secret: DEFAULT_SECRET, connect: node.url, persistence });
+    const groups: GroupSession[] = [];
+    const joined: GroupSession[] = [];
+    const invitations = b.listen({ kind: "group" })[Symbol.asyncIterator]();
+    for (const room of ["one", "two", "three"]) {
+      const g = await mod.createSession({ type: "group", channel: `org/ns/${room}` }, { reliable: RELIABLE, mls: true });
+      const inB = invitations.next();
+      await g.invite("org/ns/b");
+      groups.push(g);
+      joined.push((await inB).value as GroupSession);
+    }
+    // the moderator ends group three: b's record of it goes
+    await groups[2]!.close();
+    await joined[2]!.closed;
+    await b.close();
+    const dir = join(path, "org.ns.b");
+    const damaged = join(dir, `session-${joined[0]!.sessionId}`);
+    const bytes = readFileSync(damaged);
+    bytes[bytes.length - 5]! ^= 1;
+    (await import("node:fs")).writeFileSync(damaged, bytes);
+
+    const warnings: string[] = [];
+    const logger = {
+      trace() {},
+      debug() {},
+      info() {},
+      warn(msg: string, fields?: Record<string, unknown>) {
+        warnings.push(`${msg} ${JSON.stringify(fields)}`);
+      },
+      error() {},
+      child() {
+        return logger;
+      },
+    };
+    b = await createApp({ name: "org/ns/b", secret: DEFAULT_SECRET, connect: node.url, persistence, logger });
+    try {
+      const restored = await b.restoreSessions();
+      expect(restored.map((s) => s.sessionId)).toEqual([joined[1]!.sessionId]);
+      expect(warnings.some((w) => w.includes("saved session not restored") && w.includes("does not open"))).toBe(true);
+      await groups[1]!.publish("still here");
+      expect(await texts(restored[0]!, 1)).toEqual(["still here"]);
+    } finally {
+      await b.close();
+    }
+  });
+});

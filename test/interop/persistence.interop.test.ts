@@ -176,6 +176,40 @@ describe("persistence with official apps (MLS on)", () => {
     }
   });
 
+  it("our participant restarts an epoch behind an official moderator (a member joined meanwhile): NACK, rejoin, back in the group", async () => {
+    await using node = await startNode({ listen: "127.0.0.1:0" });
+    const persistence = { path: storeDir(), passphrase: PASSPHRASE };
+    await using om = await startOfficialApp({ name: "org/ns/om", url: node.url });
+    await using p2 = await startOfficialApp({ name: "org/ns/p2", url: node.url });
+    let ours: SlimApp = await createApp({ name: "org/ns/ours", secret: DEFAULT_SECRET, connect: node.url, persistence });
+    try {
+      await om.route("org/ns/ours");
+      await om.route("org/ns/p2");
+      await p2.route("org/ns/ours");
+      await om.create({ type: "group", channel: "org/ns/moving", mls: true, ...RELIABLE });
+      const inOurs = acceptGroup(ours);
+      await om.invite("org/ns/ours");
+      const g = await inOurs;
+      const before = g.epoch!;
+      await ours.close();
+      const accepted = p2.listen({ timeoutMs: 20_000 });
+      await om.invite("org/ns/p2", {}, { timeoutMs: 30_000 }); // a commit we do not see
+      await accepted;
+
+      ours = await createApp({ name: "org/ns/ours", secret: DEFAULT_SECRET, connect: node.url, persistence });
+      const [g2] = (await ours.restoreSessions()) as GroupSession[];
+      expect(g2!.epoch).toBe(before);
+      await expect.poll(() => g2!.epoch! > before + 1n, { timeout: 15_000 }).toBe(true);
+      await om.publish({ text: "all three" });
+      expect(await next(g2!, 1)).toEqual(["all three"]);
+      await g2!.publish("ours is back");
+      expect(texts(await om.recv({ n: 1, timeoutMs: 10_000 }))).toEqual(["ours is back"]);
+      expect(texts(await p2.recv({ n: 2, timeoutMs: 10_000 }))).toEqual(["all three", "ours is back"]);
+    } finally {
+      await ours.close();
+    }
+  });
+
   it("p2p: our app restarts with an official peer; an official app restored by the bindings receives from ours", async () => {
     await using node = await startNode({ listen: "127.0.0.1:0" });
     const persistence = { path: storeDir(), passphrase: PASSPHRASE };
