@@ -14,9 +14,12 @@ export class Checkpoints {
 
   constructor(private readonly save: () => Promise<void>) {}
 
-  /** Resolves once a save started after this call has finished; rejects when that save failed. */
+  /**
+   * Resolves once a save started after this call has finished; rejects when that save failed.
+   * Once closed (the session ended for good), resolves at once: there is nothing to come back to.
+   */
   request(): Promise<void> {
-    if (this.#closed) return Promise.reject(new Error("checkpoints closed"));
+    if (this.#closed) return Promise.resolve();
     if (this.#next !== undefined) return this.#next;
     if (this.#running === undefined) return this.#start();
     const after = this.#running.catch(() => undefined);
@@ -38,7 +41,7 @@ export class Checkpoints {
   }
 
   #start(): Promise<void> {
-    if (this.#closed) return Promise.reject(new Error("checkpoints closed"));
+    if (this.#closed) return Promise.resolve();
     const run = this.save();
     this.#running = run;
     const clear = () => {

@@ -34,7 +34,8 @@ const HEADER = MAGIC.length + 4 + SALT;
 const COST = { log2N: 15, r: 8, p: 1 } as const;
 /** No record is larger than this (a group of hundreds with its MLS state is well under). */
 export const MAX_RECORD_BYTES = 16 * 1024 * 1024;
-const RECORD_NAME = /^[a-z0-9][a-z0-9.-]{0,63}$/;
+/** Record names: no dots, so a temporary file (`<name>.tmp`) left by a crash is never taken for a record. */
+const RECORD_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
 export interface StoreOptions {
   /** Directory holding the stores of every app that uses it. */

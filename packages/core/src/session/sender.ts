@@ -111,8 +111,30 @@ export class DataSender {
       this.io.send(this.takeId(), data, undefined, false);
       return;
     }
-    while (this.inFlight.size >= this.maxInFlight) await new Promise<void>((r) => this.roomWaiters.push(r));
+    if (this.mustWait()) {
+      await new Promise<void>((r) => this.roomWaiters.push(r));
+      this.handedOver--;
+    }
     return this.send(this.takeId(), data);
+  }
+
+  /**
+   * Room in the window goes to publishes in call order: a newcomer waits while others wait, and a
+   * slot handed to a woken waiter is kept for it. (Otherwise a later message could take an earlier
+   * id than one woken a microtask before it, and a stream's chunks would be reordered.)
+   */
+  private mustWait(): boolean {
+    return this.roomWaiters.length > 0 || this.inFlight.size + this.handedOver >= this.maxInFlight;
+  }
+
+  /** Slots handed to woken waiters that have not taken them yet. */
+  private handedOver = 0;
+
+  private wake(): void {
+    while (this.roomWaiters.length > 0 && this.inFlight.size + this.handedOver < this.maxInFlight) {
+      this.handedOver++;
+      this.roomWaiters.shift()!();
+    }
   }
 
   /**
@@ -126,7 +148,10 @@ export class DataSender {
       this.io.send(id, data, to, false);
       return;
     }
-    while (this.inFlight.size >= this.maxInFlight) await new Promise<void>((r) => this.roomWaiters.push(r));
+    if (this.mustWait()) {
+      await new Promise<void>((r) => this.roomWaiters.push(r));
+      this.handedOver--;
+    }
     return this.track(id, data, new Set([to]), to);
   }
 
@@ -217,7 +242,7 @@ export class DataSender {
     if (f.timer !== undefined) clearTimeout(f.timer);
     this.inFlight.delete(id);
     f.done(err);
-    this.roomWaiters.shift()?.();
+    this.wake();
   }
 
   onAck(id: number, from: string): void {
@@ -251,6 +276,9 @@ export class DataSender {
 
   close(err: SlimError): void {
     for (const [id, f] of [...this.inFlight]) this.finish(id, f, err);
-    for (let w = this.roomWaiters.shift(); w !== undefined; w = this.roomWaiters.shift()) w();
+    for (let w = this.roomWaiters.shift(); w !== undefined; w = this.roomWaiters.shift()) {
+      this.handedOver++;
+      w();
+    }
   }
 }

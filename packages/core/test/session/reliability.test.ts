@@ -195,6 +195,27 @@ describe("DataSender", () => {
     expect(settled).toBe(true);
   });
 
+  it("room in a full window goes to publishes in call order: one called right after an ack does not overtake a waiter", async () => {
+    const sent: Array<{ id: number; text: string }> = [];
+    const s = new DataSender(
+      { send: (id, d) => void sent.push({ id, text: new TextDecoder().decode(d.blob) }), sendLost: () => undefined, endpointsSilent: () => undefined },
+      R,
+      () => ["a"],
+      2,
+    );
+    for (const t of ["m0", "m1", "m2", "m3"]) void s.publish(data(t)); // m2 and m3 wait for room
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sent.map((x) => x.text)).toEqual(["m0", "m1"]);
+    s.onAck(1, "a"); // a slot for m2 ...
+    void s.publish(data("m4")); // ... which a newcomer called in the same turn must not take
+    s.onAck(2, "a");
+    await vi.advanceTimersByTimeAsync(0);
+    s.onAck(3, "a");
+    await vi.advanceTimersByTimeAsync(0);
+    // ids follow the order of the publish calls, and so does what went out
+    expect(sent.map((x) => `${x.id}:${x.text}`)).toEqual(["1:m0", "2:m1", "3:m2", "4:m3", "5:m4"]);
+  });
+
   it("an endpoint given up on and dropped by the session: the next message takes its slot, the window holds", async () => {
     const sent: number[] = [];
     const s: DataSender = new DataSender(
