@@ -7,7 +7,8 @@
 // official side: nothing was sealed twice under one key); our moderator restarts
 // with official members and keeps running its group (data both ways, invite,
 // remove); an official app restored by the official bindings
-// (createAppWithPersistence + restoreSessions) goes on with our moderator, and
+// (createAppWithPersistence + restoreSessions) goes on with our moderator, as a
+// moderator goes on with our members (data both ways, remove), and
 // receives from our p2p peer; our p2p app restarts with an official peer.
 
 import { spawn } from "node:child_process";
@@ -173,6 +174,44 @@ describe("persistence with official apps (MLS on)", () => {
       expect(await next(group, 1)).toEqual(["three"]);
     } finally {
       await pp.close();
+    }
+  });
+
+  it("an official moderator restored by the official bindings goes on with our members", async () => {
+    await using node = await startNode({ listen: "127.0.0.1:0" });
+    const persist = { path: storeDir(), passphrase: PASSPHRASE };
+    await using a = await createApp({ name: "org/ns/a", secret: DEFAULT_SECRET, connect: node.url });
+    await using b = await createApp({ name: "org/ns/b", secret: DEFAULT_SECRET, connect: node.url });
+    let om = await startOfficialApp({ name: "org/ns/om", url: node.url, persist });
+    try {
+      for (const n of ["org/ns/a", "org/ns/b"]) await om.route(n);
+      await om.create({ type: "group", channel: "org/ns/official-kept", mls: true, ...RELIABLE });
+      const inA = acceptGroup(a);
+      await om.invite("org/ns/a");
+      const ga = await inA;
+      const inB = acceptGroup(b);
+      await om.invite("org/ns/b");
+      const gb = await inB;
+      await om.publish({ text: "before" });
+      expect(await next(ga, 1)).toEqual(["before"]);
+      expect(await next(gb, 1)).toEqual(["before"]);
+
+      await om.close(); // killed
+      om = await startOfficialApp({ name: "org/ns/om", url: node.url, persist });
+      for (const n of ["org/ns/a", "org/ns/b"]) await om.route(n);
+      expect(await om.restore()).toEqual([expect.objectContaining({ type: "group", mls: true, initiator: true, sessionId: ga.sessionId })]);
+      await om.publish({ text: "after" });
+      expect(await next(ga, 1)).toEqual(["after"]);
+      expect(await next(gb, 1)).toEqual(["after"]);
+      await ga.publish("a to the restored moderator");
+      expect(texts(await om.recv({ n: 1, timeoutMs: 10_000 }))).toEqual(["a to the restored moderator"]);
+      expect(await next(gb, 1)).toEqual(["a to the restored moderator"]);
+      await om.remove("org/ns/b");
+      await gb.closed;
+      await om.publish({ text: "only a" });
+      expect(await next(ga, 1)).toEqual(["only a"]);
+    } finally {
+      await om.close();
     }
   });
 
