@@ -8,7 +8,7 @@
 // the shared state, the data path and the inbound dispatch.
 
 import { SlimError } from "../../errors.js";
-import { Name } from "../../names/name.js";
+import type { Name } from "../../names/name.js";
 import { AsyncQueue } from "../../util/async-queue.js";
 import { SessionMessageType, SessionType, type ProtoMessage, type ProtoPublish } from "../../wire/gen/dataplane.js";
 import { protoNameOf, fromProtoName } from "../../wire/names.js";
@@ -28,6 +28,7 @@ import * as data_ from "./data.js";
 import * as moderator from "./moderator.js";
 import * as participant from "./participant.js";
 import * as presence from "./presence.js";
+import * as saved_ from "./saved.js";
 import { memberKey, Roster } from "./roster.js";
 import { SavedOutput, type Checkpoints } from "../../persist/checkpoints.js";
 import type { SavedSession } from "../../persist/session-record.js";
@@ -235,39 +236,12 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
 
   /** @internal What a restart needs (the MLS group comes separately). */
   saved(): SavedSession {
-    const self = memberKey(this.host.name);
-    const names = (keys: Iterable<string>) => [...keys].flatMap((k) => (k === self ? [] : (this.roster.byKey(k)?.toString() ?? [])));
-    return {
-      kind: "group",
-      sessionId: this.sessionId,
-      role: this.role,
-      moderator: this.moderator.toString(),
-      channels: { data: this.channels.data.toString(), control: this.channels.control.toString() },
-      members: this.roster.names().map((n) => n.toString()),
-      offline: names(this.offline),
-      canRotate: names(this.canRotate),
-      ...(this.reliable === undefined ? {} : { reliable: { ...this.reliable } }),
-      metadata: { ...this.metadata },
-      lastDataId: this.sender.lastId,
-      ...(this.mls === undefined ? {} : { mls: this.mls.saved() }),
-    };
+    return saved_.savedGroup(this);
   }
 
   /** @internal A restored session: open, with the members, counters and status it was saved with. */
   resume(saved: Extract<SavedSession, { kind: "group" }>): void {
-    this.state = "joining"; // members come back without "joined" events
-    this.sender.resumeAfter(saved.lastDataId);
-    this.receiver.acceptAnyStart();
-    for (const text of saved.members) this.addMember(Name.parse(text));
-    this.state = "open";
-    for (const text of saved.offline) {
-      const k = memberKey(Name.parse(text));
-      if (!this.roster.byKey(k)) continue;
-      this.offline.add(k);
-      this.missed.delete(k);
-      this.endpoints.delete(k);
-    }
-    for (const text of saved.canRotate) this.canRotate.add(memberKey(Name.parse(text)));
+    saved_.resumeGroup(this, saved);
   }
 
   /**
