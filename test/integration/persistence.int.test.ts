@@ -40,10 +40,10 @@ function allBytes(dir: string): Buffer {
 type Session = AsyncIterable<import("@slim-ts/core").SessionMessage>;
 const readers = new WeakMap<Session, ReturnType<typeof reader>>();
 /** The next `n` messages of a session as text (one reader per session for the whole test). */
-async function texts(s: Session, n: number): Promise<string[]> {
+async function texts(s: Session, n: number, timeoutMs = 5_000): Promise<string[]> {
   let r = readers.get(s);
   if (r === undefined) readers.set(s, (r = reader(s)));
-  return (await r.take(n, 5_000)).map((m) => m.text());
+  return (await r.take(n, timeoutMs)).map((m) => m.text());
 }
 
 for (const mls of [false, true]) {
@@ -254,6 +254,27 @@ describe("persistence: refusals and damage", () => {
         persistence: { path, passphrase: PASSPHRASE },
       }),
     ).rejects.toMatchObject({ code: "STORAGE", message: expect.stringMatching(/written by another identity/) });
+  });
+
+  it("a save that fails stops the session: publish rejects with STORAGE, and nothing unsaved is sent", async () => {
+    await using node = await startNode({ listen: "127.0.0.1:0" });
+    const path = storeDir();
+    await using b = await createApp({ name: "org/ns/b", secret: DEFAULT_SECRET, connect: node.url });
+    const a = await createApp({ name: "org/ns/a", secret: DEFAULT_SECRET, connect: node.url, persistence: { path, passphrase: PASSPHRASE } });
+    try {
+      const incoming = b.listen({ kind: "p2p" })[Symbol.asyncIterator]().next();
+      const sa = await a.createSession({ type: "p2p", peer: "org/ns/b" }, { reliable: RELIABLE, mls: true });
+      const sb = (await incoming).value as P2PSession;
+      await sa.publish("saved");
+      expect(await texts(sb, 1)).toEqual(["saved"]);
+      rmSync(path, { recursive: true, force: true }); // the disk goes away
+      await expect(sa.publish("not saved")).rejects.toMatchObject({ code: "STORAGE", message: expect.stringMatching(/could not be saved/) });
+      await sa.closed;
+      await expect(sa.publish("after")).rejects.toMatchObject({ code: "STORAGE" });
+      await expect(texts(sb, 1, 1_000)).rejects.toThrow(/only 0 of 1/);
+    } finally {
+      await a.close();
+    }
   });
 
   it("a damaged session record is skipped (logged); the others come back; a session the moderator ended is not kept", async () => {

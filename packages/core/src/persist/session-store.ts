@@ -25,6 +25,8 @@ export interface Persistable {
   readonly mls?: SessionMls | undefined;
   saves: Checkpoints | undefined;
   saved(): SavedSession;
+  /** A save failed: what it promised (no key or message id used twice) cannot be kept, so the session stops. */
+  finish(err: SlimError): void;
 }
 
 export class SessionStore {
@@ -36,7 +38,14 @@ export class SessionStore {
   /** Save `s` from now on (it is open); the first save starts now. */
   attach(s: Persistable): void {
     if (s.saves !== undefined) return;
-    s.saves = new Checkpoints(() => this.save(s));
+    s.saves = new Checkpoints(() =>
+      this.save(s).catch((err: unknown) => {
+        const e = SlimError.from(err, "STORAGE");
+        this.log.warn("session state not saved: the session stops", { session: s.sessionId, error: e.message });
+        s.finish(new SlimError("STORAGE", `the session state could not be saved, so the session stopped: ${e.message}`, { cause: e }));
+        throw e;
+      }),
+    );
     s.saves.request().catch((err: unknown) => this.log.warn("session state not saved", { session: s.sessionId, error: SlimError.from(err).message }));
   }
 
