@@ -187,6 +187,44 @@ for (const mls of [false, true]) {
   });
 }
 
+describe("persistence: agents", () => {
+  it("an agent hub restores its ports under the same labels; messages reach its inbox again", async () => {
+    await using node = await startNode({ listen: "127.0.0.1:0" });
+    const persistence = { path: storeDir(), passphrase: PASSPHRASE };
+    const { AgentHub } = await import("@slim-ts/core");
+    await using peerApp = await createApp({ name: "org/ns/peer", secret: DEFAULT_SECRET, connect: node.url });
+    const peerHub = new AgentHub(peerApp, { allow: ["org/ns/agent"] });
+    const stopAccepting = new AbortController();
+    const accepting = peerHub.accept({ signal: stopAccepting.signal });
+    let app: SlimApp = await createApp({ name: "org/ns/agent", secret: DEFAULT_SECRET, connect: node.url, persistence });
+    let hub = new AgentHub(app, { allow: ["org/ns/peer"] });
+    const port = await hub.peer("org/ns/peer");
+    const theirs = await peerHub.port("org/ns/agent", { timeoutMs: 5_000 });
+    await theirs.publish("before");
+    expect((await hub.inbox.next({}, { timeoutMs: 5_000 })).text).toBe("before");
+    await hub.close({ keepSessions: true });
+    await app.close();
+
+    app = await createApp({ name: "org/ns/agent", secret: DEFAULT_SECRET, connect: node.url, persistence });
+    try {
+      hub = new AgentHub(app, { allow: ["org/ns/peer"] });
+      const ports = await hub.restore();
+      expect(ports.map((p) => p.label)).toEqual([port.label]);
+      expect(await hub.port("org/ns/peer", { timeoutMs: 1_000 })).toBe(ports[0]);
+      await theirs.publish("after");
+      expect((await hub.inbox.next({}, { timeoutMs: 5_000 })).text).toBe("after");
+      await ports[0]!.publish("back");
+      expect((await peerHub.inbox.next({}, { timeoutMs: 5_000 })).text).toBe("back");
+    } finally {
+      await hub.close();
+      await app.close();
+      stopAccepting.abort();
+      await accepting.catch(() => undefined);
+      await peerHub.close();
+    }
+  });
+});
+
 describe("persistence: the group moved on while we were down", () => {
   it("a participant restored an epoch behind (a member joined meanwhile) is told so (NACK), rejoins, and is back", async () => {
     await using node = await startNode({ listen: "127.0.0.1:0" });

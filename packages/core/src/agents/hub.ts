@@ -158,6 +158,15 @@ export class AgentHub implements AsyncDisposable {
   }
 
   /**
+   * With persistence: attach the sessions the app had open when it last stopped (see
+   * `SlimApp.restoreSessions`). Their ports come back under the same labels.
+   */
+  async restore(options: AbortOptions = {}): Promise<SessionPort[]> {
+    if (this.closed) throw new SlimError("CLOSED", "agent hub closed");
+    return (await this.app.restoreSessions(options)).map((s) => this.attach(s));
+  }
+
+  /**
    * Attach every session other apps open with ours until the app closes or
    * `signal` aborts. Only one accept loop may run per app.
    */
@@ -177,11 +186,15 @@ export class AgentHub implements AsyncDisposable {
     }
   }
 
-  /** Close every port (and its session) and the inbox; the app stays open. Idempotent. */
-  async close(): Promise<void> {
+  /**
+   * Close every port (and its session) and the inbox; the app stays open. Idempotent. With
+   * `keepSessions` the sessions are left to the app: with persistence, `app.close()` then keeps
+   * them for its next start (where {@link restore} attaches them again).
+   */
+  async close(options: { keepSessions?: boolean } = {}): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all([...this.all].map((p) => p.close().catch(() => undefined)));
+    if (options.keepSessions !== true) await Promise.all([...this.all].map((p) => p.close().catch(() => undefined)));
     this.inbox.close();
   }
 
