@@ -337,7 +337,14 @@ const handlers = {
   },
 };
 
-app = await createApp({ name: NAME, secret: SECRET, connect: URL_ });
+// SLIM_PEER_PERSIST_DIR: sessions saved in a store there (bench/mls.ts `persist`)
+const persistDir = process.env.SLIM_PEER_PERSIST_DIR;
+app = await createApp({
+  name: NAME,
+  secret: SECRET,
+  connect: URL_,
+  ...(persistDir === undefined ? {} : { persistence: { path: persistDir, passphrase: "slim-ts bench store passphrase" } }),
+});
 // as an MLS app would at start (official apps have their MLS code loaded from the start too):
 // the engine's module loading and first-use setup stay out of the first join
 await app.prepareMls();

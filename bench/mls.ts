@@ -6,7 +6,7 @@
 // bench/mls-peer.ts; official: test/helpers/official), a fresh process set for every
 // workload, warmed up first; medians over --reps (default 3), repetitions interleaved.
 //
-//   tsx --conditions=@slim/source bench/mls.ts [--reps N] [--quick] [--write] [--only oneway,rtt,tokens,setup,group8,group32]
+//   tsx --conditions=@slim/source bench/mls.ts [--reps N] [--quick] [--write] [--only oneway,rtt,tokens,setup,persist,group8,group32]
 //       [--ours] [--mls on|off] [--md FILE] [--tsx] [--trace] [--prof PREFIX]
 //
 // Our app processes run bench/mls-peer.ts bundled once per run with esbuild (the @slim/source of
@@ -192,7 +192,7 @@ async function preparePeer(): Promise<void> {
   peer = { script: outfile, nodeOptions: "--expose-gc", dir };
 }
 
-async function ourApp(name: string, url: string): Promise<App> {
+async function ourApp(name: string, url: string, persistDir?: string): Promise<App> {
   const c = new ChildHandle({
     label: `our app ${name}`,
     script: peer.script,
@@ -202,6 +202,7 @@ async function ourApp(name: string, url: string): Promise<App> {
       SLIM_PEER_SECRET: DEFAULT_SECRET,
       NODE_OPTIONS: peer.nodeOptions,
       ...(TRACE ? { SLIM_PEER_STATS: "1" } : {}),
+      ...(persistDir === undefined ? {} : { SLIM_PEER_PERSIST_DIR: persistDir }),
       ...(PROF !== undefined && PROFILED.test(name) ? { NODE_OPTIONS: `${peer.nodeOptions} --import=${PROF_HOOK}`, SLIM_PROFILE: `${PROF}-${name.split("/").at(-1)}` } : {}),
     },
   });
@@ -282,17 +283,16 @@ async function officialApp(name: string, url: string): Promise<App> {
 
 type Kind = "ours" | "official";
 const mkNode = (kind: Kind) => (kind === "ours" ? ourNode() : officialNode());
-const mkApp = (kind: Kind) => (kind === "ours" ? ourApp : officialApp);
 
 /** Start `count` apps, a few at a time (2 cores: dozens of starts at once only slow each other). */
-async function startMany(kind: Kind, url: string, names: string[], parallel = 4): Promise<App[]> {
+async function startMany(kind: Kind, url: string, names: string[], parallel = 4, persistDir?: string): Promise<App[]> {
   const out: App[] = new Array(names.length);
   let nextIdx = 0;
   await Promise.all(
     Array.from({ length: Math.min(parallel, names.length) }, async () => {
       while (nextIdx < names.length) {
         const i = nextIdx++;
-        out[i] = await mkApp(kind)(names[i]!, url);
+        out[i] = kind === "ours" ? await ourApp(names[i]!, url, persistDir) : await officialApp(names[i]!, url);
       }
     }),
   );
@@ -341,13 +341,17 @@ async function logStats(label: string, app: App): Promise<void> {
   log(`  ${label}: ${JSON.stringify(stats, (_k, v) => (typeof v === "number" ? Math.round(v) : v))}`);
 }
 
-/** A fresh p2p pair (node, rx listening, tx with a session to rx), `body`, then every process closed. */
-async function p2p<R>(kind: Kind, mls: boolean, reliable: boolean, body: (tx: App, rx: App) => Promise<R>): Promise<R> {
+/**
+ * A fresh p2p pair (node, rx listening, tx with a session to rx), `body`, then every process closed.
+ * `persist` (ours): both apps keep their sessions in a store (createApp persistence) under a temporary directory.
+ */
+async function p2p<R>(kind: Kind, mls: boolean, reliable: boolean, body: (tx: App, rx: App) => Promise<R>, persist = false): Promise<R> {
   let node: Node | undefined;
   const apps: App[] = [];
+  const store = persist ? mkdtempSync(path.join(os.tmpdir(), "slim-ts-bench-store-")) : undefined;
   try {
     node = await at("start node", () => mkNode(kind));
-    const [rx, tx] = await at("start apps", () => startMany(kind, node!.url, ["bench/mls/rx", "bench/mls/tx"], 2));
+    const [rx, tx] = await at("start apps", () => startMany(kind, node!.url, ["bench/mls/rx", "bench/mls/tx"], 2, store));
     apps.push(rx!, tx!);
     await at("session", async () => {
       const listening = rx!.listen("p2p");
@@ -363,6 +367,7 @@ async function p2p<R>(kind: Kind, mls: boolean, reliable: boolean, body: (tx: Ap
     return out;
   } finally {
     await closeSet(apps, node);
+    if (store !== undefined) rmSync(store, { recursive: true, force: true });
   }
 }
 
@@ -425,6 +430,33 @@ const WORKLOADS: Record<string, (kind: Kind, mls: boolean, m: Metrics) => Promis
       for (let i = 0; i < warm + N.setup; i++) t.push(await at(`create #${i + 1}`, () => tx.createP2P("bench/mls/rx", mls, true)));
       return median(t.slice(warm));
     });
+  },
+  /** Ours only: one-way and RTT with both apps saving their sessions (persistence; official apps are not measured so). */
+  async persist(kind, mls, m) {
+    if (kind !== "ours") return;
+    await p2p(
+      kind,
+      mls,
+      false,
+      async (tx, rx) => {
+        await at("warm-up", () => warmOneway(tx, rx, Math.round(N.oneway / 10)));
+        m.persistOneway = await at("burst", async () => {
+          const sinking = rx.sink(N.oneway, T.sink, T.idle);
+          const b = await tx.burst(N.oneway, 64);
+          const s = await sinking;
+          if (s.got !== N.oneway || s.lastAt === null) throw new Error(`${s.got}/${N.oneway} received (${s.error ?? "?"})`);
+          return (s.got / (s.lastAt - b.sendStart)) * 1000;
+        });
+        const r = await at("rtt", async () => {
+          const echoing = rx.echo(N.rtt + 200);
+          const r = await tx.rtt(N.rtt);
+          await echoing.catch(() => {});
+          return r;
+        });
+        m.persistRttP50 = r.p50 ?? NaN;
+      },
+      true,
+    );
   },
   group8: (kind, mls, m) => group(kind, mls, 8, m),
   group32: (kind, mls, m) => group(kind, mls, 32, m),
@@ -534,6 +566,8 @@ const ROWS: Array<[key: string, label: string, unit: string, target: string, low
   ["tokenFirstC", "2 000-token stream (reliable, `coalesce`, ours only): first token", "ms", "", true],
   ["tokenTotalC", "2 000-token stream (reliable, `coalesce`, ours only): total", "ms", "≤ 150", true, 150],
   ["setup", "p2p session setup (create → ready)", "ms", "≤ 6 (official 8.9)", true, 6],
+  ["persistOneway", "p2p one-way 64 B, sessions saved (persistence, ours only)", "msgs/s", "", false],
+  ["persistRttP50", "p2p RTT p50, sessions saved (persistence, ours only)", "ms", "", true],
   ["g8invite", "group of 8: invite all", "ms", "", true],
   ["g8reach", "group of 8: broadcast reach-all p50", "ms", "", true],
   ["g8fanout", "group of 8: fan-out", "deliveries/s", "", false],
@@ -542,10 +576,10 @@ const ROWS: Array<[key: string, label: string, unit: string, target: string, low
   ["g32reachP99", "group of 32: broadcast reach-all p99", "ms", "", true],
   ["g32fanout", "group of 32: fan-out", "deliveries/s", "≥ 12 000 (official 5 900)", false, 12_000],
 ];
-/** Rows of a mode official apps do not have (SessionMux `coalesce`). */
-const OURS_ONLY_ROWS = new Set(["tokenFirstC", "tokenTotalC"]);
+/** Rows of a mode official apps do not have or are not measured in (SessionMux `coalesce`, persistence). */
+const OURS_ONLY_ROWS = new Set(["tokenFirstC", "tokenTotalC", "persistOneway", "persistRttP50"]);
 const WORKLOAD_OF: Record<string, string> = {
-  oneway: "oneway", rttP50: "rtt", rttP99: "rtt", tokenFirst: "tokens", tokenTotal: "tokens", tokenFirstC: "tokens", tokenTotalC: "tokens", setup: "setup",
+  oneway: "oneway", rttP50: "rtt", rttP99: "rtt", tokenFirst: "tokens", tokenTotal: "tokens", tokenFirstC: "tokens", tokenTotalC: "tokens", setup: "setup", persistOneway: "persist", persistRttP50: "persist",
   g8invite: "group8", g8reach: "group8", g8fanout: "group8", g32invite: "group32", g32reach: "group32", g32reachP99: "group32", g32fanout: "group32",
 };
 

@@ -7,6 +7,7 @@
 // can still invite and remove; a session closed for good is not restored.
 
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApp, type GroupSession, type P2PSession, type SlimApp } from "@slim-ts/core";
@@ -305,8 +306,17 @@ describe("persistence: refusals and damage", () => {
       const sb = (await incoming).value as P2PSession;
       await sa.publish("saved");
       expect(await texts(sb, 1)).toEqual(["saved"]);
-      rmSync(path, { recursive: true, force: true }); // the disk goes away
-      await expect(sa.publish("not saved")).rejects.toMatchObject({ code: "STORAGE", message: expect.stringMatching(/could not be saved/) });
+      // the disk fills up: every file write fails as a full disk makes it fail
+      const probe = await open(join(path, "probe"), "w");
+      const proto = Object.getPrototypeOf(probe) as { write: (...args: unknown[]) => Promise<unknown> };
+      await probe.close();
+      const write = proto.write;
+      proto.write = () => Promise.reject(Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" }));
+      try {
+        await expect(sa.publish("not saved")).rejects.toMatchObject({ code: "STORAGE", message: expect.stringMatching(/could not be saved.*no space left/) });
+      } finally {
+        proto.write = write;
+      }
       await sa.closed;
       await expect(sa.publish("after")).rejects.toMatchObject({ code: "STORAGE" });
       await expect(texts(sb, 1, 1_000)).rejects.toThrow(/only 0 of 1/);
@@ -336,10 +346,14 @@ describe("persistence: refusals and damage", () => {
     await joined[2]!.closed;
     await b.close();
     const dir = join(path, "org.ns.b");
-    const damaged = join(dir, `session-${joined[0]!.sessionId}`);
-    const bytes = readFileSync(damaged);
-    bytes[bytes.length - 5]! ^= 1;
-    (await import("node:fs")).writeFileSync(damaged, bytes);
+    const { existsSync, writeFileSync } = await import("node:fs");
+    for (const slot of [0, 1]) {
+      const damaged = join(dir, `session-${joined[0]!.sessionId}.${slot}`);
+      if (!existsSync(damaged)) continue;
+      const bytes = readFileSync(damaged);
+      bytes[bytes.length - 5]! ^= 1;
+      writeFileSync(damaged, bytes);
+    }
 
     const warnings: string[] = [];
     const logger = {

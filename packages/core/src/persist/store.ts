@@ -8,22 +8,27 @@
  *   <path>/<org>.<ns>.<svc>/store      "SLIMSTORE" ‖ u8 format ‖ u8 log2(N) ‖ u8 r ‖ u8 p ‖ salt(16)
  *                                        ‖ nonce(12) ‖ AES-256-GCM("slim-ts store") ‖ tag(16)
  *   <path>/<org>.<ns>.<svc>/lock       pid of the process using the store
- *   <path>/<org>.<ns>.<svc>/<record>   nonce(12) ‖ AES-256-GCM(body) ‖ tag(16), AAD = "SLIMREC1" ‖ record name
+ *   <path>/<org>.<ns>.<svc>/<record>.0 and <record>.1, two slots written in turn, each
+ *       u32 n ‖ u64 version ‖ nonce(12) ‖ AES-256-GCM(body) ‖ tag(16)   (n = what follows the u32)
+ *       AAD = "SLIMREC2" ‖ u64 version ‖ record name
  *
  * The key is scrypt(passphrase, salt) once per open (tens of ms); records are then sealed with
- * AES-256-GCM under a fresh random nonce each write. The AAD binds a record to its name, so records
- * cannot be swapped for one another. Writes go to a temporary file renamed over the record, so a
- * crash leaves the old record or the new one, never a mix. Nothing is written in the clear.
+ * AES-256-GCM under a fresh random nonce each write. The AAD binds a record to its name and
+ * version, so records cannot be swapped for one another or replayed as newer. A write overwrites
+ * the older slot in place through a file handle kept open (one system call, no rename): a crash
+ * mid-write leaves that slot unreadable and the other one, the previous version, intact, and a
+ * read takes the newest slot that opens. Nothing is written in the clear.
  */
 
 import { createCipheriv, createDecipheriv, randomBytes, scrypt } from "node:crypto";
-import { mkdir, open, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { type FileHandle, mkdir, open, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { SlimError } from "../errors.js";
 import type { Name } from "../names/name.js";
 
 const MAGIC = new TextEncoder().encode("SLIMSTORE");
-const RECORD_AAD = new TextEncoder().encode("SLIMREC1");
+const RECORD_AAD = new TextEncoder().encode("SLIMREC2");
 const CHECK = new TextEncoder().encode("slim-ts store");
 const FORMAT = 1;
 const SALT = 16;
@@ -34,8 +39,11 @@ const HEADER = MAGIC.length + 4 + SALT;
 const COST = { log2N: 15, r: 8, p: 1 } as const;
 /** No record is larger than this (a group of hundreds with its MLS state is well under). */
 export const MAX_RECORD_BYTES = 16 * 1024 * 1024;
-/** Record names: no dots, so a temporary file (`<name>.tmp`) left by a crash is never taken for a record. */
+/** Record names: no dots (a record's files are `<name>.0` and `<name>.1`). */
 const RECORD_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
+const SLOT_FILE = /^([a-z0-9][a-z0-9-]{0,63})\.[01]$/;
+/** u32 length ‖ u64 version before the sealed body. */
+const SLOT_HEAD = 12;
 
 export interface StoreOptions {
   /** Directory holding the stores of every app that uses it. */
@@ -44,8 +52,10 @@ export interface StoreOptions {
   passphrase: string;
 }
 
+/** SlimError("STORAGE"); the cause's own message (ENOSPC, EACCES…) is part of it. */
 function storeError(message: string, cause?: unknown): SlimError {
-  return new SlimError("STORAGE", message, cause === undefined ? undefined : { cause });
+  if (cause === undefined) return new SlimError("STORAGE", message);
+  return new SlimError("STORAGE", cause instanceof Error ? `${message}: ${cause.message}` : message, { cause });
 }
 
 function deriveKey(passphrase: string, salt: Uint8Array, cost: { log2N: number; r: number; p: number }): Promise<Buffer> {
@@ -77,7 +87,20 @@ function unseal(key: Buffer, aad: Uint8Array, sealed: Uint8Array): Uint8Array | 
   }
 }
 
-const recordAad = (name: string): Uint8Array => Buffer.concat([RECORD_AAD, Buffer.from(name, "utf8")]);
+function recordAad(name: string, version: bigint): Uint8Array {
+  const v = Buffer.alloc(8);
+  v.writeBigUInt64BE(version);
+  return Buffer.concat([RECORD_AAD, v, Buffer.from(name, "utf8")]);
+}
+
+/** A record being written by this process: its slot files, open, and where the next write goes. */
+interface Slots {
+  handles: [FileHandle | undefined, FileHandle | undefined];
+  /** The slot the next write overwrites (the one not holding the newest version). */
+  next: 0 | 1;
+  /** The newest version on disk. */
+  version: bigint;
+}
 
 /** Is a process with this pid alive (signal 0 probes without signalling)? */
 function alive(pid: number): boolean {
@@ -127,47 +150,92 @@ export class AppStore {
     return this.#key;
   }
 
-  /** Seal and write `body` as record `name` (replacing it). */
+  /** Seal and write `body` as record `name` (its next version). Writes of one record must not overlap. */
   async write(name: string, body: Uint8Array): Promise<void> {
     checkName(name);
     if (body.length > MAX_RECORD_BYTES) throw storeError(`record ${name} is ${body.length} bytes, over the ${MAX_RECORD_BYTES} limit`);
-    const sealed = seal(this.#need(), recordAad(name), body);
-    const tmp = join(this.#dir, `${name}.tmp`);
+    const key = this.#need();
     try {
-      await writeFile(tmp, sealed, { mode: 0o600 });
-      await rename(tmp, join(this.#dir, name));
+      const slots = this.#slots.get(name) ?? (await this.#openSlots(name));
+      const version = slots.version + 1n;
+      const sealed = seal(key, recordAad(name, version), body);
+      const file = Buffer.allocUnsafe(SLOT_HEAD + sealed.length);
+      file.writeUInt32BE(8 + sealed.length, 0);
+      file.writeBigUInt64BE(version, 4);
+      file.set(sealed, SLOT_HEAD);
+      const i = slots.next;
+      const fh = (slots.handles[i] ??= await open(join(this.#dir, `${name}.${i}`), constants.O_RDWR | constants.O_CREAT, 0o600));
+      await fh.write(file, 0, file.length, 0);
+      slots.version = version;
+      slots.next = i === 0 ? 1 : 0;
     } catch (err) {
       throw storeError(`cannot write record ${name}`, err);
     }
   }
 
-  /** The record's body; undefined when there is none. SlimError("STORAGE") when it does not open. */
+  readonly #slots = new Map<string, Slots>();
+
+  /** Start writing `name`: the next version goes after, and into the slot other than, the newest on disk. */
+  async #openSlots(name: string): Promise<Slots> {
+    const found = await this.#readSlots(name);
+    const newest = found.reduce<(typeof found)[number] | undefined>((a, b) => (a === undefined || b.version > a.version ? b : a), undefined);
+    const slots: Slots = { handles: [undefined, undefined], next: newest?.slot === 0 ? 1 : 0, version: found.reduce((v, f) => (f.version > v ? f.version : v), 0n) };
+    this.#slots.set(name, slots);
+    return slots;
+  }
+
+  /** Every slot of `name` that opens, with its version and body. */
+  async #readSlots(name: string): Promise<Array<{ slot: 0 | 1; version: bigint; body: Uint8Array | undefined }>> {
+    const out: Array<{ slot: 0 | 1; version: bigint; body: Uint8Array | undefined }> = [];
+    for (const slot of [0, 1] as const) {
+      let file: Buffer;
+      try {
+        const fh = await open(join(this.#dir, `${name}.${slot}`), "r");
+        try {
+          const { size } = await fh.stat();
+          if (size > MAX_RECORD_BYTES + SLOT_HEAD + NONCE + TAG) continue;
+          file = await fh.readFile();
+        } finally {
+          await fh.close();
+        }
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") continue;
+        throw storeError(`cannot read record ${name}`, err);
+      }
+      if (file.length < SLOT_HEAD) {
+        out.push({ slot, version: 0n, body: undefined });
+        continue;
+      }
+      const n = file.readUInt32BE(0);
+      const version = file.readBigUInt64BE(4);
+      const body = n < 8 || 4 + n > file.length ? undefined : unseal(this.#need(), recordAad(name, version), file.subarray(SLOT_HEAD, 4 + n));
+      // a slot that does not open (torn by a crash, tampered) counts for nothing, not even its version
+      out.push({ slot, version: body === undefined ? 0n : version, body });
+    }
+    return out;
+  }
+
+  /** The record's newest version; undefined when there is none. SlimError("STORAGE") when no slot opens. */
   async read(name: string): Promise<Uint8Array | undefined> {
     checkName(name);
-    let sealed: Buffer;
-    try {
-      const fh = await open(join(this.#dir, name), "r");
-      try {
-        const { size } = await fh.stat();
-        if (size > MAX_RECORD_BYTES + NONCE + TAG) throw storeError(`record ${name} is larger than any record this store writes`);
-        sealed = await fh.readFile();
-      } finally {
-        await fh.close();
-      }
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-      throw err instanceof SlimError ? err : storeError(`cannot read record ${name}`, err);
-    }
-    const body = unseal(this.#need(), recordAad(name), sealed);
-    if (body === undefined) throw storeError(`record ${name} does not open: damaged, or not from this store`);
-    return body;
+    const found = await this.#readSlots(name);
+    if (found.length === 0) return undefined;
+    let best: { version: bigint; body: Uint8Array } | undefined;
+    for (const f of found) if (f.body !== undefined && (best === undefined || f.version > best.version)) best = { version: f.version, body: f.body };
+    if (best === undefined) throw storeError(`record ${name} does not open: damaged, or not from this store`);
+    return best.body;
   }
 
   async remove(name: string): Promise<void> {
     checkName(name);
-    await rm(join(this.#dir, name), { force: true }).catch((err: unknown) => {
-      throw storeError(`cannot remove record ${name}`, err);
-    });
+    const slots = this.#slots.get(name);
+    this.#slots.delete(name);
+    for (const fh of slots?.handles ?? []) await fh?.close().catch(() => undefined);
+    for (const slot of [0, 1]) {
+      await rm(join(this.#dir, `${name}.${slot}`), { force: true }).catch((err: unknown) => {
+        throw storeError(`cannot remove record ${name}`, err);
+      });
+    }
   }
 
   /** Names of the records that start with `prefix`. */
@@ -176,7 +244,12 @@ export class AppStore {
     const names = await readdir(this.#dir).catch((err: unknown) => {
       throw storeError("cannot list the store", err);
     });
-    return names.filter((n) => n.startsWith(prefix) && RECORD_NAME.test(n)).sort();
+    const records = new Set<string>();
+    for (const n of names) {
+      const m = SLOT_FILE.exec(n);
+      if (m !== null && m[1]!.startsWith(prefix)) records.add(m[1]!);
+    }
+    return [...records].sort();
   }
 
   /** Forget the key and release the lock. */
@@ -185,6 +258,8 @@ export class AppStore {
     this.#closed = true;
     this.#key?.fill(0);
     this.#key = undefined;
+    for (const slots of this.#slots.values()) for (const fh of slots.handles) await fh?.close().catch(() => undefined);
+    this.#slots.clear();
     await rm(join(this.#dir, "lock"), { force: true });
   }
 }

@@ -71,21 +71,53 @@ describe("AppStore", () => {
     await (await AppStore.open({ path, passphrase: PASS }, APP)).close();
   });
 
-  it("a tampered record, or one renamed to another record's name, does not open", async () => {
+  it("keeps the newest version; a slot torn by a crash falls back to the version before it", async () => {
+    const path = tmp();
+    const store = await AppStore.open({ path, passphrase: PASS }, APP);
+    const v = (n: number) => new Uint8Array([n, n, n]);
+    await store.write("session-1", v(1));
+    await store.write("session-1", v(2));
+    await store.write("session-1", v(3)); // slots now: .0 = 3, .1 = 2
+    expect(await store.read("session-1")).toEqual(v(3));
+    await store.close();
+    const f0 = join(store.directory, "session-1.0");
+    const b = readFileSync(f0);
+    writeFileSync(f0, b.subarray(0, b.length - 7)); // a write cut short
+    const again = await AppStore.open({ path, passphrase: PASS }, APP);
+    try {
+      expect(await again.read("session-1")).toEqual(v(2));
+      // writing goes on after the newest version that opens, into the torn slot
+      await again.write("session-1", v(4));
+      expect(await again.read("session-1")).toEqual(v(4));
+      expect(readFileSync(join(store.directory, "session-1.1")).readBigUInt64BE(4)).toBe(2n);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it("a tampered record, one copied over another record's name, or a newer version number on an old slot, does not open", async () => {
     const path = tmp();
     const store = await AppStore.open({ path, passphrase: PASS }, APP);
     try {
       await store.write("session-1", new Uint8Array([1, 2, 3, 4]));
       await store.write("session-2", new Uint8Array([5, 6, 7, 8]));
-      const f1 = join(store.directory, "session-1");
-      const b = readFileSync(f1);
-      b[14]! ^= 0x80;
+      const f1 = join(store.directory, "session-1.0");
+      const original = readFileSync(f1);
+      const b = Buffer.from(original);
+      b[20]! ^= 0x80;
       writeFileSync(f1, b);
       await expect(store.read("session-1")).rejects.toEqual(storeError(/does not open/));
-      renameSync(join(store.directory, "session-2"), f1);
+      writeFileSync(f1, readFileSync(join(store.directory, "session-2.0")));
+      await expect(store.read("session-1")).rejects.toEqual(storeError(/does not open/));
+      const bumped = Buffer.from(original);
+      bumped.writeBigUInt64BE(99n, 4);
+      writeFileSync(f1, bumped);
       await expect(store.read("session-1")).rejects.toEqual(storeError(/does not open/));
       writeFileSync(f1, Buffer.alloc(3));
       await expect(store.read("session-1")).rejects.toEqual(storeError(/does not open/));
+      await store.remove("session-1");
+      expect(await store.read("session-1")).toBeUndefined();
+      expect(await store.list("session-")).toEqual(["session-2"]);
     } finally {
       await store.close();
     }
