@@ -325,6 +325,40 @@ describe("persistence: refusals and damage", () => {
     }
   });
 
+  it("a restore that times out, or is aborted half-way, puts back what it took: a second restore gets every session", async () => {
+    await using node = await startNode({ listen: "127.0.0.1:0" });
+    const persistence = { path: storeDir(), passphrase: PASSPHRASE };
+    await using mod = await createApp({ name: "org/ns/mod", secret: DEFAULT_SECRET, connect: node.url });
+    let b: SlimApp = await createApp({ name: "org/ns/b", secret: DEFAULT_SECRET, connect: node.url, persistence });
+    const invitations = b.listen({ kind: "group" })[Symbol.asyncIterator]();
+    const groups: GroupSession[] = [];
+    for (const room of ["one", "two"]) {
+      const g = await mod.createSession({ type: "group", channel: `org/ns/${room}` }, { reliable: RELIABLE, mls: true });
+      const inB = invitations.next();
+      await g.invite("org/ns/b");
+      await inB;
+      groups.push(g);
+    }
+    await b.close();
+    b = await createApp({ name: "org/ns/b", secret: DEFAULT_SECRET, connect: node.url, persistence });
+    try {
+      await expect(b.restoreSessions({ timeoutMs: 1 })).rejects.toMatchObject({ code: "TIMEOUT" });
+      // aborted after the first session came back (a signal that turns aborted once read twice): that one is put back
+      let reads = 0;
+      const abortsMidway = { get aborted() { return ++reads > 1; }, reason: new Error("enough") } as unknown as AbortSignal;
+      const layer = (b as unknown as { layer: { restore(signal?: AbortSignal): Promise<unknown[]> } }).layer;
+      await expect(layer.restore(abortsMidway)).rejects.toMatchObject({ code: "ABORTED" });
+      expect(reads).toBeGreaterThan(1);
+      const restored = await b.restoreSessions();
+      expect(restored.map((s) => s.sessionId).sort()).toEqual(groups.map((g) => g.sessionId).sort());
+      await groups[1]!.publish("after a second try");
+      const mine = restored.find((s) => s.sessionId === groups[1]!.sessionId)!;
+      expect(await texts(mine, 1)).toEqual(["after a second try"]);
+    } finally {
+      await b.close();
+    }
+  });
+
   it("a damaged session record is skipped (logged); the others come back; a session the moderator ended is not kept", async () => {
     await using node = await startNode({ listen: "127.0.0.1:0" });
     const path = storeDir();

@@ -125,10 +125,11 @@ export class SlimApp implements AsyncDisposable {
   /**
    * Persistence on: the sessions this app had open when it last stopped, back as they were (same
    * ids, members, MLS groups; no new handshake). Group members tell the others they are back, as
-   * the official restore does. Call once, after a restart; without persistence, nothing.
+   * the official restore does. Call once, after a restart; without persistence, nothing. Aborted or
+   * timed out, the sessions restored so far are stopped again and stay saved for another try.
    */
   restoreSessions(options: AbortOptions = {}): Promise<AnySession[]> {
-    return withDeadline("restore sessions", options, DEFAULT_SESSION_SETUP_TIMEOUT_MS, () => this.layer.restore());
+    return withDeadline("restore sessions", options, DEFAULT_SESSION_SETUP_TIMEOUT_MS, (signal) => this.layer.restore(signal));
   }
 
   /**

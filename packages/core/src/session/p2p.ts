@@ -83,6 +83,7 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
   /** Responder: the JOIN_REPLY we sent (a resent JOIN_REQUEST gets the same answer). */
   private joinReply: ProtoMessage | undefined;
   /** @internal the app saves this session for restore (persistence on, session open) */ saves: Checkpoints | undefined;
+  /** @internal stopped locally with its record kept (suspend()), not ended */ suspended = false;
   private readonly savedOutput = new SavedOutput();
 
   constructor(
@@ -206,6 +207,7 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
     if (this.state === "closed") return;
     await this.pipe?.flushed();
     await this.saveNow();
+    this.suspended = true;
     this.finish(new SlimError("CLOSED", "the app closed; the session is saved for its next start"));
   }
 

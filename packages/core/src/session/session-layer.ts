@@ -173,7 +173,7 @@ export class SessionLayer implements GroupHost {
     this.sessions.delete(sessionId);
     this.awaitingWelcome.delete(sessionId);
     // ended for good (not suspended by the app closing): its record goes
-    if (this.store !== undefined && session !== undefined && !this.suspending) {
+    if (this.store !== undefined && session !== undefined && !this.suspending && !session.suspended) {
       this.linger(this.store.forget(session).catch((err: unknown) => this.log.warn("saved session not removed", { session: sessionId, error: SlimError.from(err).message })));
     }
   }
@@ -186,16 +186,31 @@ export class SessionLayer implements GroupHost {
    * channel subscriptions made again; group members tell the others they are back, as upstream
    * (not awaited). A record that cannot be read or restored is logged and skipped.
    */
-  async restore(): Promise<AnySession[]> {
+  restore(signal?: AbortSignal): Promise<AnySession[]> {
+    // one restore at a time: one that was given up on finishes (and puts back what it took) first
+    const run = this.restoring.then(() => this.restoreAll(signal));
+    this.restoring = run.catch(() => undefined);
+    return run;
+  }
+
+  private restoring: Promise<unknown> = Promise.resolve();
+
+  private async restoreAll(signal: AbortSignal | undefined): Promise<AnySession[]> {
     if (this.store === undefined) return [];
     const out: AnySession[] = [];
     for (const { saved, group } of await this.store.load()) {
+      if (signal?.aborted === true) break;
       if (this.sessions.has(saved.sessionId)) continue;
       try {
         out.push(await this.restoreOne(saved, group));
       } catch (err) {
         this.log.warn("saved session not restored", { session: saved.sessionId, error: SlimError.from(err).message });
       }
+    }
+    if (signal?.aborted === true) {
+      // the caller will not get these: stop them again, records kept, so a later restore finds them
+      await Promise.all(out.map((s) => s.suspend()));
+      throw new SlimError("ABORTED", "restore sessions aborted", { cause: signal.reason });
     }
     return out;
   }

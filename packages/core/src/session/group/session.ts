@@ -82,6 +82,7 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
   /** @internal participant with MLS: called when the GROUP_UPDATE(REJOIN) about us arrived */ rejoinUpdated: (() => void) | undefined;
   /** @internal moderator: members that said they can process key rotations (our apps) */ readonly canRotate = new Set<string>();
   /** @internal the app saves this session for restore (persistence on, session open) */ saves: Checkpoints | undefined;
+  /** @internal stopped locally with its record kept (suspend()), not ended */ suspended = false;
   private readonly savedOutput = new SavedOutput();
   private readonly inbox = new AsyncQueue<SessionMessage>(DEFAULT_MAX_PENDING_MESSAGES);
   private closeError: SlimError | undefined;
@@ -252,6 +253,7 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
     if (this.state === "closed") return;
     await this.pipe?.flushed();
     await this.saveNow();
+    this.suspended = true;
     this.finish(new SlimError("CLOSED", "the app closed; the session is saved for its next start"));
   }
 
