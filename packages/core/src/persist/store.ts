@@ -193,8 +193,8 @@ export class AppStore {
         const fh = await open(join(this.#dir, `${name}.${slot}`), "r");
         try {
           const { size } = await fh.stat();
-          if (size > MAX_RECORD_BYTES + SLOT_HEAD + NONCE + TAG) continue;
-          file = await fh.readFile();
+          // larger than anything this store writes: damaged, and not read into memory
+          file = size > MAX_RECORD_BYTES + SLOT_HEAD + NONCE + TAG ? Buffer.alloc(0) : await fh.readFile();
         } finally {
           await fh.close();
         }

@@ -115,6 +115,8 @@ describe("AppStore", () => {
       await expect(store.read("session-1")).rejects.toEqual(storeError(/does not open/));
       writeFileSync(f1, Buffer.alloc(3));
       await expect(store.read("session-1")).rejects.toEqual(storeError(/does not open/));
+      writeFileSync(f1, Buffer.alloc(17 * 1024 * 1024)); // over any record's size: not read
+      await expect(store.read("session-1")).rejects.toEqual(storeError(/does not open/));
       await store.remove("session-1");
       expect(await store.read("session-1")).toBeUndefined();
       expect(await store.list("session-")).toEqual(["session-2"]);
