@@ -283,11 +283,11 @@ describe("persistence: refusals and damage", () => {
       code: "INVALID_ARGUMENT",
       message: expect.stringMatching(/persistence\.passphrase/),
     });
-    const { SharedSecretProvider, SharedSecretVerifier } = await import("@slim-ts/core");
+    const { JwtProvider, SharedSecretVerifier } = await import("@slim-ts/core");
     await expect(
       createApp({
         name: "org/ns/a",
-        provider: new SharedSecretProvider("org/ns/a", DEFAULT_SECRET),
+        provider: new JwtProvider({ key: { algorithm: "HS256", key: { data: DEFAULT_SECRET } }, subject: "someone-else" }),
         verifier: new SharedSecretVerifier(DEFAULT_SECRET),
         connect: node.url,
         persistence: { path, passphrase: PASSPHRASE },
@@ -356,6 +356,44 @@ describe("persistence: refusals and damage", () => {
       expect(await texts(mine, 1)).toEqual(["after a second try"]);
     } finally {
       await b.close();
+    }
+  });
+
+  it("JWT identities: a new JwtProvider (new random signing key) takes the saved key back; its sessions restore", async () => {
+    await using node = await startNode({ listen: "127.0.0.1:0" });
+    const { JwtProvider, JwtVerifier } = await import("@slim-ts/core");
+    const key = { algorithm: "HS256" as const, key: { data: DEFAULT_SECRET } };
+    const jwtApp = () =>
+      createApp({
+        name: "org/ns/jwt",
+        provider: new JwtProvider({ key, subject: "org/ns/jwt-agent" }),
+        verifier: new JwtVerifier({ key }),
+        connect: node.url,
+        persistence: { path, passphrase: PASSPHRASE },
+      });
+    const path = storeDir();
+    await using peer = await createApp({
+      name: "org/ns/peer",
+      provider: new JwtProvider({ key, subject: "org/ns/peer-agent" }),
+      verifier: new JwtVerifier({ key }),
+      connect: node.url,
+    });
+    let a = await jwtApp();
+    try {
+      const incoming = peer.listen({ kind: "p2p" })[Symbol.asyncIterator]().next();
+      const s = await a.createSession({ type: "p2p", peer: "org/ns/peer" }, { reliable: RELIABLE, mls: true });
+      const ps = (await incoming).value as P2PSession;
+      await s.publish("one");
+      expect(await texts(ps, 1)).toEqual(["one"]);
+      const name = a.name.toString();
+      await a.close();
+      a = await jwtApp();
+      expect(a.name.toString()).toBe(name);
+      const [s2] = (await a.restoreSessions()) as P2PSession[];
+      await s2!.publish("two");
+      expect(await texts(ps, 1)).toEqual(["two"]);
+    } finally {
+      await a.close();
     }
   });
 

@@ -227,6 +227,7 @@ export class JwtProvider implements IdentityProvider {
   readonly #duration: number;
   readonly #custom: Readonly<Record<string, unknown>>;
   readonly #signingKey: P256SigningKey;
+  readonly #options: JwtProviderOptions;
 
   constructor(options: JwtProviderOptions) {
     if (typeof options.subject !== "string" || options.subject.length === 0) throw new SlimError("CONFIG", "JWT provider needs a subject (sub)");
@@ -243,6 +244,16 @@ export class JwtProvider implements IdentityProvider {
     this.#duration = duration;
     this.#custom = { ...(options.customClaims ?? {}) };
     this.#signingKey = options.signingKey ?? P256SigningKey.generate();
+    this.#options = { ...options };
+  }
+
+  /**
+   * This provider with an identity saved before a restart (app persistence): the same settings and
+   * the saved signing key. The token id is the subject, so it must be the saved one.
+   */
+  restoredAs(saved: { tokenId: string; signingKey: P256SigningKey }): JwtProvider {
+    if (saved.tokenId !== this.tokenId) throw new SlimError("CONFIG", `the saved identity is ${JSON.stringify(saved.tokenId)}, this provider's subject ${JSON.stringify(this.tokenId)}`);
+    return new JwtProvider({ ...this.#options, signingKey: saved.signingKey });
   }
 
   get publicKey(): Uint8Array {

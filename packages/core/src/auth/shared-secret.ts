@@ -98,6 +98,12 @@ export interface SharedSecretProviderOptions {
   tokenId?: string;
 }
 
+/** Lets restoredAs() hand the secret's key object to the new provider without the secret's text. */
+const HMAC_KEY = Symbol("hmacKey");
+interface InternalOptions extends SharedSecretProviderOptions {
+  [HMAC_KEY]?: KeyObject;
+}
+
 /**
  * Mints shared-secret identity tokens for one app (see the module comment for the format) and holds
  * the app's P-256 signing key whose public key is embedded in every token.
@@ -120,7 +126,7 @@ export class SharedSecretProvider implements IdentityProvider {
   constructor(name: Name | string, secret: string, options: SharedSecretProviderOptions = {}) {
     const baseId = baseIdOf(name);
     checkBaseId(baseId);
-    this.#hmacKey = hmacKeyFromSecret(secret);
+    this.#hmacKey = (options as InternalOptions)[HMAC_KEY] ?? hmacKeyFromSecret(secret);
     this.baseId = baseId;
     if (options.tokenId !== undefined) {
       checkBaseId(options.tokenId);
@@ -139,6 +145,13 @@ export class SharedSecretProvider implements IdentityProvider {
   /** The signing key (for the MLS layer, which must sign with the key named in the token). */
   get signingKey(): P256SigningKey {
     return this.#signingKey;
+  }
+
+  /** This provider with an identity saved before a restart (app persistence): same secret, the saved token id and signing key. */
+  restoredAs(saved: { tokenId: string; signingKey: P256SigningKey }): SharedSecretProvider {
+    if (!saved.tokenId.startsWith(`${this.baseId}_`)) throw new SlimError("CONFIG", `the saved identity ${JSON.stringify(saved.tokenId)} is not one of ${JSON.stringify(this.baseId)}`);
+    const options: InternalOptions = { tokenId: saved.tokenId, signingKey: saved.signingKey, [HMAC_KEY]: this.#hmacKey };
+    return new SharedSecretProvider(this.baseId, "", options);
   }
 
   /** A fresh token: current time, new random nonce. */

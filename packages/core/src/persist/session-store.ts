@@ -109,6 +109,17 @@ function readIdentity(bytes: Uint8Array): z.infer<typeof SavedIdentitySchema> {
   return parsed.data;
 }
 
+function savedKey(saved: z.infer<typeof SavedIdentitySchema>): P256SigningKey {
+  const scalar = Buffer.from(saved.signingKey, "base64");
+  try {
+    return P256SigningKey.fromPrivateScalar(scalar);
+  } catch (err) {
+    throw new SlimError("STORAGE", "the saved identity's signing key is not a P-256 key", { cause: err });
+  } finally {
+    scalar.fill(0);
+  }
+}
+
 async function writeIdentity(store: AppStore, tokenId: string, key: P256SigningKey): Promise<void> {
   const scalar = key.exportPrivateScalar();
   const body = new TextEncoder().encode(JSON.stringify({ v: 1, tokenId, signingKey: Buffer.from(scalar).toString("base64") }));
@@ -121,10 +132,10 @@ async function writeIdentity(store: AppStore, tokenId: string, key: P256SigningK
 }
 
 /**
- * The app's identity with persistence. Default identity (shared secret, no provider given): the one
- * saved in the store (token id and signing key, hence the same name id), or a new one that is saved.
- * A provider of the caller's must be the identity the store was written with (same token id and
- * signing key: a JWT provider with the same subject and `signingKey`), else SlimError("STORAGE").
+ * The app's identity with persistence: the one saved in the store (token id and signing key, hence the
+ * same name id), or the app's first one, which is saved. A provider of the caller's takes the saved
+ * identity back when it can (JwtProvider with the same subject, SharedSecretProvider with the same
+ * base id: `restoredAs`); any other must already be it, else SlimError("STORAGE").
  */
 export async function persistentIdentity(store: AppStore, base: Name, secret: string | undefined, provider: IdentityProvider | undefined): Promise<IdentityProvider> {
   const bytes = await store.read(IDENTITY);
@@ -132,28 +143,29 @@ export async function persistentIdentity(store: AppStore, base: Name, secret: st
   bytes?.fill(0);
   if (provider === undefined) {
     if (secret === undefined) throw new SlimError("INVALID_ARGUMENT", "give a `secret` or both `provider` and `verifier`");
-    if (saved !== undefined) {
-      const scalar = Buffer.from(saved.signingKey, "base64");
-      const signingKey = P256SigningKey.fromPrivateScalar(scalar);
-      scalar.fill(0);
-      return new SharedSecretProvider(base.withoutId(), secret, { tokenId: saved.tokenId, signingKey });
-    }
+    if (saved !== undefined) return new SharedSecretProvider(base.withoutId(), secret, { tokenId: saved.tokenId, signingKey: savedKey(saved) });
     const fresh = new SharedSecretProvider(base.withoutId(), secret);
     await writeIdentity(store, fresh.tokenId, fresh.signingKey);
     return fresh;
   }
   const key = (provider as { signingKey?: unknown }).signingKey;
   if (saved !== undefined) {
-    const scalar = Buffer.from(saved.signingKey, "base64");
-    const publicKey = P256SigningKey.fromPrivateScalar(scalar).publicKey;
-    scalar.fill(0);
-    if (saved.tokenId !== provider.tokenId || !Buffer.from(publicKey).equals(Buffer.from(provider.publicKey))) {
-      throw new SlimError(
-        "STORAGE",
-        `the store was written by another identity (token id ${JSON.stringify(saved.tokenId)} and its signing key): give the provider the same id and signing key, or use another store`,
-      );
+    const signingKey = savedKey(saved);
+    const same = saved.tokenId === provider.tokenId && Buffer.from(signingKey.publicKey).equals(Buffer.from(provider.publicKey));
+    if (same) return provider;
+    // our providers take the saved identity back (JwtProvider: same subject; SharedSecretProvider: same base id)
+    const restorable = provider as IdentityProvider & { restoredAs?: (s: { tokenId: string; signingKey: P256SigningKey }) => IdentityProvider };
+    if (restorable.restoredAs !== undefined) {
+      try {
+        return restorable.restoredAs({ tokenId: saved.tokenId, signingKey });
+      } catch (err) {
+        throw new SlimError("STORAGE", `the store was written by another identity: ${SlimError.from(err).message}`, { cause: err });
+      }
     }
-    return provider;
+    throw new SlimError(
+      "STORAGE",
+      `the store was written by another identity (token id ${JSON.stringify(saved.tokenId)} and its signing key): give the provider the same id and signing key, or use another store`,
+    );
   }
   if (key instanceof P256SigningKey) await writeIdentity(store, provider.tokenId, key);
   return provider;

@@ -307,3 +307,22 @@ describe("SharedSecretVerifier accept/reject rules", () => {
     expect(() => v2.verify(t1, atTs(now))).not.toThrow();
   });
 });
+
+describe("SharedSecretProvider.restoredAs (app persistence)", () => {
+  const secret = "a-shared-secret-of-at-least-32-bytes!!";
+  it("takes a saved token id and signing key back, minting tokens the same secret verifies", async () => {
+    const before = new SharedSecretProvider("org/ns/app", secret);
+    const after = new SharedSecretProvider("org/ns/app", secret).restoredAs({ tokenId: before.tokenId, signingKey: before.signingKey });
+    expect(after.tokenId).toBe(before.tokenId);
+    expect(after.publicKey).toEqual(before.publicKey);
+    expect(await after.appId()).toBe(await before.appId());
+    const v = new SharedSecretVerifier(secret).verify(after.token());
+    expect(v.tokenId).toBe(before.tokenId);
+    expect(v.publicKey).toEqual(before.publicKey);
+  });
+
+  it("refuses an identity of another base id", () => {
+    const other = new SharedSecretProvider("org/ns/other", secret);
+    expect(() => new SharedSecretProvider("org/ns/app", secret).restoredAs({ tokenId: other.tokenId, signingKey: other.signingKey })).toThrow(/is not one of "org\/ns\/app"/);
+  });
+});
