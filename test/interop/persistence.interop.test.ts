@@ -177,6 +177,42 @@ describe("persistence with official apps (MLS on)", () => {
     }
   });
 
+  it("an official participant restored an epoch behind (our moderator invited meanwhile) is NACKed, rejoins and is back", async () => {
+    await using node = await startNode({ listen: "127.0.0.1:0" });
+    const persist = { path: storeDir(), passphrase: PASSPHRASE };
+    await using mod = await createApp({ name: "org/ns/mod", secret: DEFAULT_SECRET, connect: node.url });
+    await using late = await createApp({ name: "org/ns/late", secret: DEFAULT_SECRET, connect: node.url });
+    let pp = await startOfficialApp({ name: "org/ns/pp", url: node.url, persist });
+    try {
+      await pp.route("org/ns/mod");
+      const group = await mod.createSession({ type: "group", channel: "org/ns/moving-theirs" }, { reliable: RELIABLE, mls: true });
+      const accepted = pp.listen({ timeoutMs: 10_000 });
+      await group.invite("org/ns/pp");
+      await accepted;
+      const before = group.epoch!;
+      await pp.close(); // killed
+      const inLate = acceptGroup(late);
+      await group.invite("org/ns/late"); // a commit the official member misses
+      const gl = await inLate;
+      expect(group.epoch! > before).toBe(true);
+
+      pp = await startOfficialApp({ name: "org/ns/pp", url: node.url, persist });
+      await pp.route("org/ns/mod");
+      await pp.route("org/ns/late");
+      expect(await pp.restore()).toEqual([expect.objectContaining({ type: "group", mls: true, sessionId: group.sessionId })]);
+      // NACK, REJOIN_REQUEST, remove + add in one commit: everyone moves to a later epoch
+      await expect.poll(() => group.epoch! > before + 1n, { timeout: 15_000 }).toBe(true);
+      await group.publish("all three");
+      expect(texts(await pp.recv({ n: 1, timeoutMs: 10_000 }))).toEqual(["all three"]);
+      expect(await next(gl, 1)).toEqual(["all three"]);
+      await pp.publish({ text: "pp is back" });
+      expect(await next(group, 1)).toEqual(["pp is back"]);
+      expect(await next(gl, 1)).toEqual(["pp is back"]);
+    } finally {
+      await pp.close();
+    }
+  });
+
   it("an official moderator restored by the official bindings goes on with our members", async () => {
     await using node = await startNode({ listen: "127.0.0.1:0" });
     const persist = { path: storeDir(), passphrase: PASSPHRASE };
