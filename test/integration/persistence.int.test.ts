@@ -152,7 +152,7 @@ for (const mls of [false, true]) {
     it("p2p: each side restarts in turn; the session goes on with its id and the peer's messages", async () => {
       await using node = await startNode({ listen: "127.0.0.1:0" });
       const pa = { path: storeDir(), passphrase: PASSPHRASE };
-      const pb = { path: storeDir(), passphrase: PASSPHRASE };
+      const pb = { path: storeDir(), passphrase: PASSPHRASE, fsync: true }; // b flushes every save to the disk
       let a: SlimApp = await createApp({ name: "org/ns/a", secret: DEFAULT_SECRET, connect: node.url, persistence: pa });
       let b: SlimApp = await createApp({ name: "org/ns/b", secret: DEFAULT_SECRET, connect: node.url, persistence: pb });
       try {

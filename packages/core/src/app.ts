@@ -59,6 +59,8 @@ export const AppOptionsSchema = z.strictObject({
       path: z.string().min(1, "the persistence path must not be empty"),
       /** The store's key derives from it (scrypt); nothing in the store is written in the clear. */
       passphrase: z.string().min(8, "the persistence passphrase must be at least 8 characters"),
+      /** Flush each save to the disk (survives a power cut, not only a killed process); each save costs a disk flush. */
+      fsync: z.boolean().optional(),
     })
     .optional(),
 });

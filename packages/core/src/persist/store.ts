@@ -50,6 +50,11 @@ export interface StoreOptions {
   path: string;
   /** The key derives from it; without it nothing in the store can be read. */
   passphrase: string;
+  /**
+   * Flush every save to the disk (fdatasync) before it counts as done, so saves survive a power cut,
+   * not only a killed process. Each save then costs a disk flush.
+   */
+  fsync?: boolean | undefined;
 }
 
 /** SlimError("STORAGE"); the cause's own message (ENOSPC, EACCES…) is part of it. */
@@ -115,11 +120,13 @@ function alive(pid: number): boolean {
 export class AppStore {
   #key: Buffer | undefined;
   readonly #dir: string;
+  readonly #fsync: boolean;
   #closed = false;
 
-  private constructor(dir: string, key: Buffer) {
+  private constructor(dir: string, key: Buffer, fsync: boolean) {
     this.#dir = dir;
     this.#key = key;
+    this.#fsync = fsync;
   }
 
   /**
@@ -134,7 +141,7 @@ export class AppStore {
     await lock(dir);
     try {
       const key = await openKey(dir, options.passphrase);
-      return new AppStore(dir, key);
+      return new AppStore(dir, key, options.fsync === true);
     } catch (err) {
       await rm(join(dir, "lock"), { force: true });
       throw err;
@@ -164,8 +171,13 @@ export class AppStore {
       file.writeBigUInt64BE(version, 4);
       file.set(sealed, SLOT_HEAD);
       const i = slots.next;
-      const fh = (slots.handles[i] ??= await open(join(this.#dir, `${name}.${i}`), constants.O_RDWR | constants.O_CREAT, 0o600));
+      let fh = slots.handles[i];
+      if (fh === undefined) {
+        fh = slots.handles[i] = await open(join(this.#dir, `${name}.${i}`), constants.O_RDWR | constants.O_CREAT, 0o600);
+        if (this.#fsync) await this.#syncDirectory(); // the new file's directory entry too
+      }
       await fh.write(file, 0, file.length, 0);
+      if (this.#fsync) await fh.datasync();
       slots.version = version;
       slots.next = i === 0 ? 1 : 0;
     } catch (err) {
@@ -174,6 +186,15 @@ export class AppStore {
   }
 
   readonly #slots = new Map<string, Slots>();
+
+  async #syncDirectory(): Promise<void> {
+    const dir = await open(this.#dir, "r");
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  }
 
   /** Start writing `name`: the next version goes after, and into the slot other than, the newest on disk. */
   async #openSlots(name: string): Promise<Slots> {

@@ -73,7 +73,7 @@ describe("AppStore", () => {
 
   it("keeps the newest version; a slot torn by a crash falls back to the version before it", async () => {
     const path = tmp();
-    const store = await AppStore.open({ path, passphrase: PASS }, APP);
+    const store = await AppStore.open({ path, passphrase: PASS, fsync: true }, APP);
     const v = (n: number) => new Uint8Array([n, n, n]);
     await store.write("session-1", v(1));
     await store.write("session-1", v(2));
