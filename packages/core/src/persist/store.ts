@@ -98,9 +98,20 @@ function recordAad(name: string, version: bigint): Uint8Array {
   return Buffer.concat([RECORD_AAD, v, Buffer.from(name, "utf8")]);
 }
 
-/** A record being written by this process: its slot files, open, and where the next write goes. */
+/**
+ * Records whose slot files stay open between writes, most recently written last; the least recently
+ * written one beyond this closes its files (reopened at its next write), so thousands of saved
+ * sessions do not hold thousands of descriptors.
+ */
+const MAX_OPEN_RECORDS = 64;
+
+/** A record being written by this process: its slot files (open or not), and where the next write goes. */
 interface Slots {
   handles: [FileHandle | undefined, FileHandle | undefined];
+  /** A write is under way (its files are not closed from under it). */
+  busy: boolean;
+  /** Slot files created (and, with fsync, their directory entry flushed) by this process. */
+  created: [boolean, boolean];
   /** The slot the next write overwrites (the one not holding the newest version). */
   next: 0 | 1;
   /** The newest version on disk. */
@@ -162,8 +173,13 @@ export class AppStore {
     checkName(name);
     if (body.length > MAX_RECORD_BYTES) throw storeError(`record ${name} is ${body.length} bytes, over the ${MAX_RECORD_BYTES} limit`);
     const key = this.#need();
+    let slots: Slots | undefined;
     try {
-      const slots = this.#slots.get(name) ?? (await this.#openSlots(name));
+      slots = this.#slots.get(name) ?? (await this.#openSlots(name));
+      slots.busy = true;
+      // most recently written last
+      this.#slots.delete(name);
+      this.#slots.set(name, slots);
       const version = slots.version + 1n;
       const sealed = seal(key, recordAad(name, version), body);
       const file = Buffer.allocUnsafe(SLOT_HEAD + sealed.length);
@@ -174,15 +190,40 @@ export class AppStore {
       let fh = slots.handles[i];
       if (fh === undefined) {
         fh = slots.handles[i] = await open(join(this.#dir, `${name}.${i}`), constants.O_RDWR | constants.O_CREAT, 0o600);
-        if (this.#fsync) await this.#syncDirectory(); // the new file's directory entry too
+        if (!slots.created[i] && this.#fsync) await this.#syncDirectory(); // the new file's directory entry too
+        slots.created[i] = true;
       }
       await fh.write(file, 0, file.length, 0);
       if (this.#fsync) await fh.datasync();
       slots.version = version;
       slots.next = i === 0 ? 1 : 0;
+      await this.#closeIdle();
     } catch (err) {
       throw storeError(`cannot write record ${name}`, err);
+    } finally {
+      if (slots !== undefined) slots.busy = false;
     }
+  }
+
+  /** Close the files of the least recently written records beyond {@link MAX_OPEN_RECORDS} (not one being written). */
+  async #closeIdle(): Promise<void> {
+    let open = 0;
+    for (const slots of this.#slots.values()) if (slots.handles[0] !== undefined || slots.handles[1] !== undefined) open++;
+    for (const slots of this.#slots.values()) {
+      if (open <= MAX_OPEN_RECORDS) return;
+      if (slots.busy || (slots.handles[0] === undefined && slots.handles[1] === undefined)) continue;
+      const handles = slots.handles;
+      slots.handles = [undefined, undefined];
+      open--;
+      for (const fh of handles) await fh?.close().catch(() => undefined);
+    }
+  }
+
+  /** How many records hold open files (for tests). */
+  get openRecords(): number {
+    let n = 0;
+    for (const slots of this.#slots.values()) if (slots.handles[0] !== undefined || slots.handles[1] !== undefined) n++;
+    return n;
   }
 
   readonly #slots = new Map<string, Slots>();
@@ -200,7 +241,13 @@ export class AppStore {
   async #openSlots(name: string): Promise<Slots> {
     const found = await this.#readSlots(name);
     const newest = found.reduce<(typeof found)[number] | undefined>((a, b) => (a === undefined || b.version > a.version ? b : a), undefined);
-    const slots: Slots = { handles: [undefined, undefined], next: newest?.slot === 0 ? 1 : 0, version: found.reduce((v, f) => (f.version > v ? f.version : v), 0n) };
+    const slots: Slots = {
+      handles: [undefined, undefined],
+      busy: false,
+      created: [found.some((f) => f.slot === 0), found.some((f) => f.slot === 1)],
+      next: newest?.slot === 0 ? 1 : 0,
+      version: found.reduce((v, f) => (f.version > v ? f.version : v), 0n),
+    };
     this.#slots.set(name, slots);
     return slots;
   }

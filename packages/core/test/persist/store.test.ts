@@ -95,6 +95,20 @@ describe("AppStore", () => {
     }
   });
 
+  it("keeps at most 64 records' files open; a record whose files were closed is reopened at its next write", async () => {
+    const store = await AppStore.open({ path: tmp(), passphrase: PASS }, APP);
+    try {
+      for (let i = 0; i < 70; i++) await store.write(`session-${i}`, new Uint8Array([i, 1]));
+      expect(store.openRecords).toBeLessThanOrEqual(64);
+      await store.write("session-0", new Uint8Array([0, 2])); // its files were closed: reopened
+      await Promise.all(Array.from({ length: 70 }, (_, i) => store.write(`session-${i}`, new Uint8Array([i, 3])))); // concurrent, other records
+      expect(store.openRecords).toBeLessThanOrEqual(64);
+      for (let i = 0; i < 70; i++) expect(await store.read(`session-${i}`)).toEqual(new Uint8Array([i, 3]));
+    } finally {
+      await store.close();
+    }
+  });
+
   it("a tampered record, one copied over another record's name, or a newer version number on an old slot, does not open", async () => {
     const path = tmp();
     const store = await AppStore.open({ path, passphrase: PASS }, APP);
