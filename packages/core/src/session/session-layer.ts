@@ -226,28 +226,32 @@ export class SessionLayer implements GroupHost {
       const peer = NameValue.parse(saved.peer);
       const session = new P2PSession(this, saved.sessionId, saved.initiator, peer, saved.reliable, saved.metadata, this.heartbeatIntervalMs, mls);
       this.add(session);
+      // open before anything can reach it
+      session.resume(saved);
       try {
         if (this.uplink !== undefined) await this.endpoint.route(peer.withoutId(), this.uplink);
         this.route(peer, this.uplink);
       } catch (err) {
+        session.suspended = true; // not ended: its record stays for another try
         session.finish(SlimError.from(err, "SESSION"));
         throw err;
       }
-      session.resume(saved);
       this.persist(session);
       return session;
     }
     const channels: GroupChannels = { data: NameValue.parse(saved.channels.data), control: NameValue.parse(saved.channels.control) };
     const session = new GroupSession(this, saved.sessionId, saved.role, NameValue.parse(saved.moderator), channels, saved.reliable, saved.metadata, this.heartbeatIntervalMs, mls);
     this.add(session);
+    // open, with its members, before anything can reach it (a commit arriving now updates the roster too)
+    session.resume(saved);
     try {
       await this.joinChannel(channels.data);
       await this.joinChannel(channels.control);
     } catch (err) {
+      session.suspended = true; // not ended: its record stays for another try
       session.finish(SlimError.from(err, "SESSION"));
       throw err;
     }
-    session.resume(saved);
     this.persist(session);
     announceRestored(session).catch((err: unknown) => this.log.info("announcing a restored session failed", { session: saved.sessionId, error: SlimError.from(err).message }));
     return session;
