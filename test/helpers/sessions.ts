@@ -67,3 +67,12 @@ export function reader(session: AsyncIterable<SessionMessage>) {
     },
   };
 }
+
+const readers = new WeakMap<AsyncIterable<SessionMessage>, ReturnType<typeof reader>>();
+
+/** The next `n` messages of `session` as text, through one {@link reader} per session kept for the whole test. */
+export async function nextTexts(session: AsyncIterable<SessionMessage>, n: number, timeoutMs = 5_000): Promise<string[]> {
+  let r = readers.get(session);
+  if (r === undefined) readers.set(session, (r = reader(session)));
+  return (await r.take(n, timeoutMs)).map((m) => m.text());
+}

@@ -6,28 +6,20 @@
 // MLS groups and no new handshake; messages flow both ways after it; the moderator
 // can still invite and remove; a session closed for good is not restored.
 
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { open } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApp, type GroupSession, type P2PSession, type SlimApp } from "@slim-ts/core";
 import { startNode } from "@slim-ts/node-embedded";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DEFAULT_SECRET } from "../helpers/official/index.js";
 import { acceptGroup } from "../helpers/nodes.js";
-import { reader } from "../helpers/sessions.js";
+import { nextTexts } from "../helpers/sessions.js";
+import { tempDirs } from "../helpers/temp.js";
 
 const RELIABLE = { intervalMs: 300, maxRetries: 5 };
 const PASSPHRASE = "correct horse battery staple";
-const dirs: string[] = [];
-function storeDir(): string {
-  const d = mkdtempSync(join(tmpdir(), "slim-ts-persist-"));
-  dirs.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const storeDir = tempDirs("slim-ts-persist-");
 
 /** Every file under `dir`, concatenated. */
 function allBytes(dir: string): Buffer {
@@ -38,14 +30,7 @@ function allBytes(dir: string): Buffer {
   return Buffer.concat(out);
 }
 
-type Session = AsyncIterable<import("@slim-ts/core").SessionMessage>;
-const readers = new WeakMap<Session, ReturnType<typeof reader>>();
-/** The next `n` messages of a session as text (one reader per session for the whole test). */
-async function texts(s: Session, n: number, timeoutMs = 5_000): Promise<string[]> {
-  let r = readers.get(s);
-  if (r === undefined) readers.set(s, (r = reader(s)));
-  return (await r.take(n, timeoutMs)).map((m) => m.text());
-}
+const texts = nextTexts;
 
 for (const mls of [false, true]) {
   describe(`persistence, MLS ${mls ? "on" : "off"}`, () => {

@@ -12,31 +12,21 @@
 // receives from our p2p peer; our p2p app restarts with an official peer.
 
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createApp, type GroupSession, type P2PSession, type SessionMessage, type SlimApp } from "@slim-ts/core";
 import { startNode } from "@slim-ts/node-embedded";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DEFAULT_SECRET, startOfficialApp, startOfficialNode } from "../helpers/official/index.js";
 import { acceptGroup } from "../helpers/nodes.js";
-import { reader, texts } from "../helpers/sessions.js";
+import { nextTexts, texts } from "../helpers/sessions.js";
+import { tempDirs } from "../helpers/temp.js";
 import { waitFor } from "../helpers/wait.js";
 
 const BIN = fileURLToPath(new URL("../../packages/node-embedded/bin/slim-ts-node.mjs", import.meta.url));
 const RELIABLE = { intervalMs: 500, maxRetries: 5 };
 const PASSPHRASE = "interop persistence passphrase";
 
-const dirs: string[] = [];
-function storeDir(): string {
-  const d = mkdtempSync(join(tmpdir(), "slim-ts-persist-"));
-  dirs.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const storeDir = tempDirs("slim-ts-persist-");
 
 /** `slim-ts-node app echo` with a store, as a black box: its JSON lines as events. */
 function echoApp(url: string, store: string) {
@@ -53,12 +43,7 @@ function echoApp(url: string, store: string) {
   return { child, exited, events, err: () => err };
 }
 
-const readers = new WeakMap<AsyncIterable<SessionMessage>, ReturnType<typeof reader>>();
-async function next(s: AsyncIterable<SessionMessage>, n: number): Promise<string[]> {
-  let r = readers.get(s);
-  if (r === undefined) readers.set(s, (r = reader(s)));
-  return (await r.take(n, 10_000)).map((m) => m.text());
-}
+const next = (s: AsyncIterable<SessionMessage>, n: number) => nextTexts(s, n, 10_000);
 
 describe("persistence with official apps (MLS on)", () => {
   it("our echo app is killed (SIGKILL) while an official moderator's messages flow, restarts from its store and goes on answering", async () => {

@@ -51,13 +51,3 @@ export class Checkpoints {
     return run;
   }
 }
-
-/** Data messages of a saved session without MLS: each leaves, in order, once a save covering its id is done. */
-export class SavedOutput {
-  #tail: Promise<void> = Promise.resolve();
-
-  send(saves: Checkpoints, submit: () => void, onError: (err: unknown) => void): Promise<void> {
-    const ready = saves.request();
-    return (this.#tail = Promise.all([this.#tail, ready]).then(() => submit(), onError));
-  }
-}

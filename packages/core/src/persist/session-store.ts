@@ -24,6 +24,8 @@ export interface Persistable {
   readonly sessionId: number;
   readonly mls?: SessionMls | undefined;
   saves: Checkpoints | undefined;
+  /** Stopped with its record kept (the app closing), not ended: the layer does not delete the record. */
+  suspended: boolean;
   saved(): SavedSession;
   /** A save failed: what it promised (no key or message id used twice) cannot be kept, so the session stops. */
   finish(err: SlimError): void;
@@ -60,6 +62,16 @@ export class SessionStore {
     } finally {
       body.fill(0);
     }
+  }
+
+  /**
+   * The app keeps `s` for its next start: save it (a failure is logged where it happens), then stop it
+   * locally without telling anyone; the others see it go silent, and back once restored.
+   */
+  async suspend(s: Persistable): Promise<void> {
+    await s.saves?.request().catch(() => undefined);
+    s.suspended = true;
+    s.finish(new SlimError("CLOSED", "the app closed; the session is saved for its next start"));
   }
 
   /** `s` ended for good: no more saves, and its record goes. */
@@ -138,35 +150,29 @@ async function writeIdentity(store: AppStore, tokenId: string, key: P256SigningK
  * base id: `restoredAs`); any other must already be it, else SlimError("STORAGE").
  */
 export async function persistentIdentity(store: AppStore, base: Name, secret: string | undefined, provider: IdentityProvider | undefined): Promise<IdentityProvider> {
+  if (provider === undefined && secret === undefined) throw new SlimError("INVALID_ARGUMENT", "give a `secret` or both `provider` and `verifier`");
+  const given = provider ?? new SharedSecretProvider(base.withoutId(), secret!);
   const bytes = await store.read(IDENTITY);
   const saved = bytes === undefined ? undefined : readIdentity(bytes);
   bytes?.fill(0);
-  if (provider === undefined) {
-    if (secret === undefined) throw new SlimError("INVALID_ARGUMENT", "give a `secret` or both `provider` and `verifier`");
-    if (saved !== undefined) return new SharedSecretProvider(base.withoutId(), secret, { tokenId: saved.tokenId, signingKey: savedKey(saved) });
-    const fresh = new SharedSecretProvider(base.withoutId(), secret);
-    await writeIdentity(store, fresh.tokenId, fresh.signingKey);
-    return fresh;
+  if (saved === undefined) {
+    const key = (given as { signingKey?: unknown }).signingKey;
+    if (key instanceof P256SigningKey) await writeIdentity(store, given.tokenId, key);
+    return given;
   }
-  const key = (provider as { signingKey?: unknown }).signingKey;
-  if (saved !== undefined) {
-    const signingKey = savedKey(saved);
-    const same = saved.tokenId === provider.tokenId && Buffer.from(signingKey.publicKey).equals(Buffer.from(provider.publicKey));
-    if (same) return provider;
-    // our providers take the saved identity back (JwtProvider: same subject; SharedSecretProvider: same base id)
-    const restorable = provider as IdentityProvider & { restoredAs?: (s: { tokenId: string; signingKey: P256SigningKey }) => IdentityProvider };
-    if (restorable.restoredAs !== undefined) {
-      try {
-        return restorable.restoredAs({ tokenId: saved.tokenId, signingKey });
-      } catch (err) {
-        throw new SlimError("STORAGE", `the store was written by another identity: ${SlimError.from(err).message}`, { cause: err });
-      }
-    }
+  const signingKey = savedKey(saved);
+  if (saved.tokenId === given.tokenId && Buffer.from(signingKey.publicKey).equals(Buffer.from(given.publicKey))) return given;
+  // our providers take the saved identity back (JwtProvider: same subject; SharedSecretProvider: same base id)
+  const restorable = given as IdentityProvider & { restoredAs?: (s: { tokenId: string; signingKey: P256SigningKey }) => IdentityProvider };
+  if (restorable.restoredAs === undefined) {
     throw new SlimError(
       "STORAGE",
       `the store was written by another identity (token id ${JSON.stringify(saved.tokenId)} and its signing key): give the provider the same id and signing key, or use another store`,
     );
   }
-  if (key instanceof P256SigningKey) await writeIdentity(store, provider.tokenId, key);
-  return provider;
+  try {
+    return restorable.restoredAs({ tokenId: saved.tokenId, signingKey });
+  } catch (err) {
+    throw new SlimError("STORAGE", `the store was written by another identity: ${SlimError.from(err).message}`, { cause: err });
+  }
 }

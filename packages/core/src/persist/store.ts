@@ -207,8 +207,7 @@ export class AppStore {
 
   /** Close the files of the least recently written records beyond {@link MAX_OPEN_RECORDS} (not one being written). */
   async #closeIdle(): Promise<void> {
-    let open = 0;
-    for (const slots of this.#slots.values()) if (slots.handles[0] !== undefined || slots.handles[1] !== undefined) open++;
+    let open = this.openRecords;
     for (const slots of this.#slots.values()) {
       if (open <= MAX_OPEN_RECORDS) return;
       if (slots.busy || (slots.handles[0] === undefined && slots.handles[1] === undefined)) continue;

@@ -58,30 +58,13 @@ export class MlsPipe {
     const p = publishOf(msg);
     const seal = p !== undefined && isSealed(p);
     const saves = this.saves();
-    if (saves !== undefined) return this.sendSaved(msg, p, seal, saves);
-    return (this.out = this.out.then(async () => {
-      try {
-        if (seal) await this.mls.seal(p!);
-        this.host.submit(msg);
-      } catch (err) {
-        // not in the group (yet or any more): the reliable layer resends, or the caller was told
-        this.log.info("MLS: message not sent", { error: SlimError.from(err).message });
-      }
-    }));
-  }
-
-  /** Seal in order; submit in the same order once a save made after the sealing is done (saves are shared). */
-  private sendSaved(msg: ProtoMessage, p: ProtoPublish | undefined, seal: boolean, saves: Checkpoints): Promise<void> {
-    const sealed = this.out.then(async () => {
-      try {
-        if (!seal) return true;
-        await this.mls.seal(p!);
-        return true;
-      } catch (err) {
-        this.log.info("MLS: message not sent", { error: SlimError.from(err).message });
-        return false;
-      }
-    });
+    if (saves === undefined) {
+      return (this.out = this.out.then(async () => {
+        if (await this.seal(p, seal)) this.host.submit(msg);
+      }));
+    }
+    // saved sessions: sealed in order, submitted in the same order once a save made after the sealing is done (saves are shared)
+    const sealed = this.out.then(() => this.seal(p, seal));
     this.out = sealed.then(() => undefined);
     const ready = sealed.then((ok) => (ok && seal ? saves.request() : undefined));
     return (this.submitted = Promise.all([this.submitted, sealed, ready]).then(
@@ -90,6 +73,19 @@ export class MlsPipe {
       },
       (err: unknown) => this.log.warn("message not sent: the session state could not be saved", { error: SlimError.from(err).message }),
     ));
+  }
+
+  /** Seal `p` if it carries application data; false (logged) when it cannot be. */
+  private async seal(p: ProtoPublish | undefined, seal: boolean): Promise<boolean> {
+    if (!seal) return true;
+    try {
+      await this.mls.seal(p!);
+      return true;
+    } catch (err) {
+      // not in the group (yet or any more): the reliable layer resends, or the caller was told
+      this.log.info("MLS: message not sent", { error: SlimError.from(err).message });
+      return false;
+    }
   }
 
   /**

@@ -6,7 +6,10 @@
 // deadline of a reliable publish.
 
 import { SlimError } from "../errors.js";
+import type { Checkpoints } from "../persist/checkpoints.js";
 import { withDeadline, type AbortOptions } from "../util/abort.js";
+import { SessionMessageType, type ProtoMessage } from "../wire/gen/dataplane.js";
+import { publishOf } from "./build.js";
 import type { OutboundData } from "./sender.js";
 import type { SessionPublishOptions } from "./types.js";
 
@@ -55,4 +58,24 @@ export function whenWritable(host: { runWhenWritable(run: () => void): void }, s
 export function bounded(sent: Promise<void>, reliable: boolean, options: AbortOptions, what: string): Promise<void> {
   if (!reliable || (options.signal === undefined && options.timeoutMs === undefined)) return sent;
   return withDeadline(what, options, DEFAULT_PUBLISH_TIMEOUT_MS, () => sent);
+}
+
+/**
+ * Output of a session without MLS (MLS sessions go through MlsPipe). Saved for restore, a data
+ * message leaves only once a save covering its id is done (a restart goes on after it), in order;
+ * everything else, and everything of an unsaved session, leaves at once.
+ */
+export class SessionOutput {
+  #tail: Promise<void> = Promise.resolve();
+
+  constructor(private readonly host: { send(msg: ProtoMessage): void; readonly log?: { warn(msg: string, fields?: Record<string, unknown>): void } | undefined }) {}
+
+  send(msg: ProtoMessage, saves: Checkpoints | undefined): void | Promise<void> {
+    if (saves === undefined || publishOf(msg)?.session?.sessionMessageType !== SessionMessageType.MSG) return this.host.send(msg);
+    const ready = saves.request();
+    return (this.#tail = Promise.all([this.#tail, ready]).then(
+      () => this.host.send(msg),
+      (err: unknown) => this.host.log?.warn("message not sent: the session state could not be saved", { error: SlimError.from(err).message }),
+    ));
+  }
 }

@@ -15,13 +15,13 @@ import { protoNameOf, fromProtoName, toProtoName } from "../wire/names.js";
 import { appPayloadOf, buildPublish, commandOf, publishOf, randomMessageId, type PublishSpec } from "./build.js";
 import { ControlRequests, DEFAULT_CONTROL_INTERVAL_MS, DEFAULT_CONTROL_RETRIES } from "./control.js";
 import { DataReceiver } from "./receiver.js";
-import { bounded, sendOutbound, whenWritable } from "./outbound.js";
+import { bounded, sendOutbound, SessionOutput, whenWritable } from "./outbound.js";
 import { DataSender, MAX_IN_FLIGHT, MAX_IN_FLIGHT_MLS, type OutboundData } from "./sender.js";
 import { EventFeed } from "./events.js";
 import { MlsPipe } from "./mls-pipe.js";
 import type { SessionMls } from "./mls-session.js";
 import { ReceivedMessage, type Replier } from "./message.js";
-import { SavedOutput, type Checkpoints } from "../persist/checkpoints.js";
+import type { Checkpoints } from "../persist/checkpoints.js";
 import type { SavedSession } from "../persist/session-record.js";
 import type { ParticipantEvent, ReliableOptions, SessionMessage, SessionPublishOptions } from "./types.js";
 
@@ -83,8 +83,8 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
   /** Responder: the JOIN_REPLY we sent (a resent JOIN_REQUEST gets the same answer). */
   private joinReply: ProtoMessage | undefined;
   /** @internal the app saves this session for restore (persistence on, session open) */ saves: Checkpoints | undefined;
-  /** @internal stopped locally with its record kept (suspend()), not ended */ suspended = false;
-  private readonly savedOutput = new SavedOutput();
+  /** @internal stopped locally with its record kept (the app closing), not ended */ suspended = false;
+  private readonly output: SessionOutput;
 
   constructor(
     private readonly host: SessionHost,
@@ -98,6 +98,7 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
     readonly mls?: SessionMls,
   ) {
     if (mls !== undefined) this.pipe = new MlsPipe(host, mls, host.log, () => this.saves);
+    this.output = new SessionOutput(host);
     this.peerName = peer;
     this.heartbeat = setInterval(() => this.tick(), heartbeatIntervalMs);
     this.heartbeat.unref();
@@ -165,20 +166,10 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
   /** Out to the datapath: stamped at once, or (MLS) through the sealing lane. */
   private out(msg: ProtoMessage): void | Promise<void> {
     this.sentSinceTick = true;
-    if (this.pipe !== undefined) return this.pipe.send(msg);
-    // saved without MLS: a data message leaves once its id is saved (a restart goes on after it)
-    if (this.saves !== undefined && publishOf(msg)?.session?.sessionMessageType === SessionMessageType.MSG) {
-      return this.savedOutput.send(this.saves, () => this.host.send(msg), (err) => this.host.log?.warn("message not sent: the session state could not be saved", { error: SlimError.from(err).message }));
-    }
-    return this.host.send(msg);
+    return this.pipe === undefined ? this.output.send(msg, this.saves) : this.pipe.send(msg);
   }
 
   // ---- persistence --------------------------------------------------------
-
-  /** @internal Save now; resolves once saved (or the save failed, which is logged). */
-  saveNow(): Promise<void> {
-    return this.saves?.request().catch((err: unknown) => this.host.log?.warn("session state not saved", { session: this.sessionId, error: SlimError.from(err).message })) ?? Promise.resolve();
-  }
 
   /** @internal What a restart needs (the MLS group comes separately). */
   saved(): SavedSession {
@@ -200,15 +191,6 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
     this.receiver.acceptAnyStart();
     this.state = "open";
     this.resolveOpened();
-  }
-
-  /** @internal The app is closing and keeps this session: save it, then stop without telling the peer. */
-  async suspend(): Promise<void> {
-    if (this.state === "closed") return;
-    await this.pipe?.flushed();
-    await this.saveNow();
-    this.suspended = true;
-    this.finish(new SlimError("CLOSED", "the app closed; the session is saved for its next start"));
   }
 
   private sendData(id: number, data: OutboundData, asRtx: boolean, forwardTo?: bigint): void | Promise<void> {

@@ -173,13 +173,10 @@ export class SessionLayer implements GroupHost {
     this.sessions.delete(sessionId);
     this.awaitingWelcome.delete(sessionId);
     // ended for good (not suspended by the app closing): its record goes
-    if (this.store !== undefined && session !== undefined && !this.suspending && !session.suspended) {
+    if (this.store !== undefined && session !== undefined && !session.suspended) {
       this.linger(this.store.forget(session).catch((err: unknown) => this.log.warn("saved session not removed", { session: sessionId, error: SlimError.from(err).message })));
     }
   }
-
-  /** The app is closing with persistence on: sessions are kept for the next start, not ended. */
-  private suspending = false;
 
   /**
    * Sessions saved before a restart, back: MLS groups, rosters and counters as saved, routes and
@@ -209,7 +206,7 @@ export class SessionLayer implements GroupHost {
     }
     if (signal?.aborted === true) {
       // the caller will not get these: stop them again, records kept, so a later restore finds them
-      await Promise.all(out.map((s) => s.suspend()));
+      await Promise.all(out.map((s) => this.store!.suspend(s)));
       throw new SlimError("ABORTED", "restore sessions aborted", { cause: signal.reason });
     }
     return out;
@@ -232,8 +229,7 @@ export class SessionLayer implements GroupHost {
         if (this.uplink !== undefined) await this.endpoint.route(peer.withoutId(), this.uplink);
         this.route(peer, this.uplink);
       } catch (err) {
-        session.suspended = true; // not ended: its record stays for another try
-        session.finish(SlimError.from(err, "SESSION"));
+        session.finish(SlimError.from(err, "SESSION")); // not yet saved: its record stays
         throw err;
       }
       this.persist(session);
@@ -248,8 +244,7 @@ export class SessionLayer implements GroupHost {
       await this.joinChannel(channels.data);
       await this.joinChannel(channels.control);
     } catch (err) {
-      session.suspended = true; // not ended: its record stays for another try
-      session.finish(SlimError.from(err, "SESSION"));
+      session.finish(SlimError.from(err, "SESSION")); // not yet saved: its record stays
       throw err;
     }
     this.persist(session);
@@ -362,12 +357,9 @@ export class SessionLayer implements GroupHost {
   }
 
   async close(): Promise<void> {
-    if (this.store === undefined) await Promise.all([...this.sessions.values()].map((s) => s.close()));
-    else {
-      // kept for the next start: saved, then stopped without a word to the others
-      this.suspending = true;
-      await Promise.all([...this.sessions.values()].map((s) => s.suspend()));
-    }
+    // with persistence, sessions are kept for the next start: saved, then stopped without a word to the others
+    const store = this.store;
+    await Promise.all([...this.sessions.values()].map((s) => (store === undefined ? s.close() : store.suspend(s))));
     // last words (e.g. the ack of a GROUP_CLOSE) reach the link before it closes; bounded
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all(this.lingering), new Promise((r) => (timer = setTimeout(r, LINGER_MS)))]);

@@ -13,6 +13,7 @@ import { fromProtoName, toProtoName } from "../../wire/names.js";
 import { commandOf, publishOf, randomMessageId } from "../build.js";
 import { DEFAULT_CONTROL_INTERVAL_MS, DEFAULT_CONTROL_RETRIES } from "../control.js";
 import { markOnline } from "./presence.js";
+import { saveNow } from "./saved.js";
 import { memberKey, toParticipant } from "./roster.js";
 import { GROUP_FANOUT, type GroupSession } from "./session.js";
 
@@ -109,7 +110,7 @@ export function invite(s: GroupSession, target: Name | string): Promise<void> {
       const kp = cmd?.case === "joinReply" ? cmd.value.keyPackage : undefined;
       if (kp === undefined || kp.length === 0) throw new SlimError("MLS", `${found.withoutId().toString()} joined without a key package: it does not do MLS`);
       added = await s.mls.add(memberKey(found), kp);
-      await s.saveNow(); // a restart must not come back an epoch behind the commit we send
+      await saveNow(s); // a restart must not come back an epoch behind the commit we send
     }
     if (joinReply.metadata.get(SLIM_TS_CAPS)?.split(",").includes("rotate") === true) s.canRotate.add(memberKey(found));
 
@@ -177,7 +178,7 @@ async function removeFromMls(s: GroupSession, member: Name): Promise<{ commitId:
   if (s.mls === undefined) return undefined;
   s.canRotate.delete(memberKey(member));
   const r = await s.mls.remove(memberKey(member));
-  await s.saveNow();
+  await saveNow(s);
   return r === undefined ? undefined : { commitId: r.commitId, mlsContent: r.commit };
 }
 
@@ -208,7 +209,7 @@ export function onRejoinRequest(s: GroupSession, p: ProtoPublish, source: Name):
   const keyPackage = cmd.value.keyPackage;
   void queue(s, async () => {
     const r = await s.mls!.rejoin(memberKey(member), keyPackage);
-    await s.saveNow();
+    await saveNow(s);
     s.reply(SessionMessageType.REJOIN_REPLY, requestId, source, conn, { case: "rejoinReply", value: { commitId: r.commitId, mlsContent: r.welcome } });
     markOnline(s, memberKey(member), "rejoined");
     const participants = s.roster.names().map(toParticipant);
@@ -233,7 +234,7 @@ export function rotateKeys(s: GroupSession): Promise<bigint> {
     const unable = others.filter((k) => !s.canRotate.has(k)).map((k) => s.roster.byKey(k)?.toString() ?? k);
     if (unable.length > 0) throw new SlimError("MLS", `rotate keys: some members cannot process a key update (official apps): ${unable.join(", ")}`);
     const r = await s.mls!.rotate();
-    await s.saveNow();
+    await saveNow(s);
     const silent = await sendUpdate(s, GroupUpdateOp.REJOIN, s.host.name, s.roster.names().map(toParticipant), onlineOthersOf(s), { commitId: r.commitId, mlsContent: r.commit }, new Map([[ROTATION_KEY, "TRUE"]]));
     for (const k of silent) s.endpoints.delete(k);
     return s.mls!.epoch!;

@@ -13,6 +13,7 @@ import type { Name } from "../../names/name.js";
 import { ParticipantState, SessionMessageType, type ProtoPublish } from "../../wire/gen/dataplane.js";
 import { fromProtoName, toProtoName } from "../../wire/names.js";
 import { commandOf, randomMessageId } from "../build.js";
+import { saveSoon } from "./saved.js";
 import { memberKey } from "./roster.js";
 import { GROUP_FANOUT, NO_MLS_EPOCH, type GroupSession } from "./session.js";
 
@@ -71,7 +72,7 @@ export function markOffline(s: GroupSession, key: string, reason: string): void 
   s.sender.dropEndpoint(key);
   s.acks.forget(key);
   s.feed.emit("offline", name, reason);
-  s.saveSoon();
+  saveSoon(s);
 }
 
 export function markOnline(s: GroupSession, key: string, reason: string): void {
@@ -80,7 +81,7 @@ export function markOnline(s: GroupSession, key: string, reason: string): void {
   track(s, key);
   if (s.reliable !== undefined) s.endpoints.add(key);
   s.feed.emit("online", name, reason);
-  s.saveSoon();
+  saveSoon(s);
 }
 
 /**

@@ -11,6 +11,19 @@ import type { SavedSession } from "../../persist/session-record.js";
 import { memberKey } from "./roster.js";
 import type { GroupSession } from "./session.js";
 
+/**
+ * Save `s` now if the app saves it; resolves once saved. A failed save was logged, and stopped the
+ * session, where it happened (persist/session-store.ts).
+ */
+export function saveNow(s: GroupSession): Promise<void> {
+  return s.saves === undefined ? Promise.resolve() : s.saves.request().catch(() => undefined);
+}
+
+/** A roster or MLS change: save soon (saves are shared by what asks meanwhile). */
+export function saveSoon(s: GroupSession): void {
+  if (s.saves !== undefined) void saveNow(s);
+}
+
 export function savedGroup(s: GroupSession): SavedSession {
   const self = memberKey(s.host.name);
   const names = (keys: Iterable<string>) => [...keys].flatMap((k) => (k === self ? [] : (s.roster.byKey(k)?.toString() ?? [])));

@@ -30,7 +30,8 @@ import * as participant from "./participant.js";
 import * as presence from "./presence.js";
 import * as saved_ from "./saved.js";
 import { memberKey, Roster } from "./roster.js";
-import { SavedOutput, type Checkpoints } from "../../persist/checkpoints.js";
+import type { Checkpoints } from "../../persist/checkpoints.js";
+import { SessionOutput } from "../outbound.js";
 import type { SavedSession } from "../../persist/session-record.js";
 
 export const GROUP_FANOUT = 256;
@@ -82,8 +83,8 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
   /** @internal participant with MLS: called when the GROUP_UPDATE(REJOIN) about us arrived */ rejoinUpdated: (() => void) | undefined;
   /** @internal moderator: members that said they can process key rotations (our apps) */ readonly canRotate = new Set<string>();
   /** @internal the app saves this session for restore (persistence on, session open) */ saves: Checkpoints | undefined;
-  /** @internal stopped locally with its record kept (suspend()), not ended */ suspended = false;
-  private readonly savedOutput = new SavedOutput();
+  /** @internal stopped locally with its record kept (the app closing), not ended */ suspended = false;
+  private readonly output: SessionOutput;
   private readonly inbox = new AsyncQueue<SessionMessage>(DEFAULT_MAX_PENDING_MESSAGES);
   private closeError: SlimError | undefined;
   private readonly closedPromise: Promise<void>;
@@ -111,6 +112,7 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
   ) {
     this.metadata = metadata;
     this.pipe = mls === undefined ? undefined : new MlsPipe(host, mls, host.log, () => this.saves);
+    this.output = new SessionOutput(host);
     this.state = role === "moderator" ? "open" : "joining";
     // a reader that falls behind slows the senders down instead of failing the session
     this.inbox.setWatermarks(
@@ -215,25 +217,10 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
       fanout,
       ...spec,
     });
-    if (this.pipe !== undefined) return this.pipe.send(msg);
-    // saved without MLS: a data message leaves once its id is saved (a restart goes on after it)
-    if (this.saves !== undefined && spec.type === SessionMessageType.MSG) {
-      return this.savedOutput.send(this.saves, () => this.host.send(msg), (err) => this.host.log?.warn("message not sent: the session state could not be saved", { error: SlimError.from(err).message }));
-    }
-    return this.host.send(msg);
+    return this.pipe === undefined ? this.output.send(msg, this.saves) : this.pipe.send(msg);
   }
 
   // ---- persistence ---------------------------------------------------------------
-
-  /** @internal Save the session soon (a roster or MLS change); failures are logged. */
-  saveSoon(): void {
-    void this.saveNow();
-  }
-
-  /** @internal Save now; resolves once saved (or the save failed, which is logged). */
-  saveNow(): Promise<void> {
-    return this.saves?.request().catch((err: unknown) => this.host.log?.warn("session state not saved", { session: this.sessionId, error: SlimError.from(err).message })) ?? Promise.resolve();
-  }
 
   /** @internal What a restart needs (the MLS group comes separately). */
   saved(): SavedSession {
@@ -243,18 +230,6 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
   /** @internal A restored session: open, with the members, counters and status it was saved with. */
   resume(saved: Extract<SavedSession, { kind: "group" }>): void {
     saved_.resumeGroup(this, saved);
-  }
-
-  /**
-   * @internal The app is closing and keeps this session for the next start: save it, then stop
-   * locally without telling anyone (the others see us go silent, and back once restored).
-   */
-  async suspend(): Promise<void> {
-    if (this.state === "closed") return;
-    await this.pipe?.flushed();
-    await this.saveNow();
-    this.suspended = true;
-    this.finish(new SlimError("CLOSED", "the app closed; the session is saved for its next start"));
   }
 
   /** @internal GROUP_ACK / LEAVE_REPLY style answer, unicast to `to` on the connection the request came from. */
@@ -276,7 +251,7 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
       this.endpoints.add(memberKey(n));
       data_.flushParked(this);
     }
-    if (isNew) this.saveSoon();
+    if (isNew) saved_.saveSoon(this);
   }
 
   /** @internal A member left: nothing more is owed by it or to it. */
@@ -290,7 +265,7 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
     this.receiver.dropSource(k);
     this.acks.forget(k);
     this.seen.delete(k);
-    this.saveSoon();
+    saved_.saveSoon(this);
   }
 
   /** @internal */
@@ -311,7 +286,7 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
       if (this.selfOffline && !this.passesWhileOffline(p.session!.sessionMessageType)) return;
       if (this.role === "participant") {
         if (!(await participant.applyMls(this, p))) return;
-        if (MLS_CHANGES.has(p.session!.sessionMessageType)) this.saveSoon();
+        if (MLS_CHANGES.has(p.session!.sessionMessageType)) saved_.saveSoon(this);
       }
       this.handle(msg, p);
     }, () => {
