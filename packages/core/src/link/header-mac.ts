@@ -4,9 +4,10 @@
 // Per-link header MAC: X25519 key agreement during link negotiation, an HKDF-SHA256
 // key, and HMAC-SHA256 over a fixed canonical preimage of the SLIM header.
 
-import { createHmac, createPublicKey, createSecretKey, diffieHellman, generateKeyPairSync, hkdfSync, timingSafeEqual } from "node:crypto";
+import { createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync } from "node:crypto";
 import type { KeyObject } from "node:crypto";
 import { SlimError } from "../errors.js";
+import { HmacSha256, macEqual } from "./hmac-sha256.js";
 import type { ProtoName, ProtoSLIMHeader } from "../wire/gen/dataplane.js";
 
 export const HMAC_INFO = "SLIM-DP-inter-node-hmac-v1";
@@ -143,28 +144,32 @@ export function headerMacPreimage(h: ProtoSLIMHeader, linkId: string): Uint8Arra
   return w.buf.slice(0, w.len);
 }
 
-/** Signs and verifies header MACs for one link; holds the key as a KeyObject. */
+/** Signs and verifies header MACs for one link. */
 export class HeaderMacer {
-  private readonly key: KeyObject;
+  private readonly hmac: HmacSha256;
 
   constructor(
     key: Uint8Array,
     readonly linkId: string,
   ) {
-    this.key = createSecretKey(key);
+    this.hmac = new HmacSha256(key);
   }
 
   sign(h: ProtoSLIMHeader): Uint8Array {
     const w = writePreimage(h, this.linkId);
-    return createHmac("sha256", this.key).update(w.buf.subarray(0, w.len)).digest();
+    return this.hmac.mac(w.buf, w.len);
   }
 
   verify(h: ProtoSLIMHeader): boolean {
     const mac = h.headerMac;
     if (mac === undefined || mac.length !== MAC_BYTES) return false;
-    return timingSafeEqual(this.sign(h), mac);
+    const w = writePreimage(h, this.linkId);
+    this.hmac.macInto(w.buf, w.len, expected);
+    return macEqual(expected, mac);
   }
 }
+
+const expected = new Uint8Array(MAC_BYTES);
 
 export function computeHeaderMac(key: Uint8Array, h: ProtoSLIMHeader, linkId: string): Uint8Array {
   return new HeaderMacer(key, linkId).sign(h);
