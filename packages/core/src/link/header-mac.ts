@@ -74,12 +74,23 @@ class PreimageWriter {
     this.buf.set(b, this.len);
     this.len += b.length;
   }
-  /** u32 length + UTF-8, encoded in place. */
+  /** u32 length + UTF-8, encoded in place (short ASCII strings, the usual name component, without a native call). */
   str(s: string): void {
     this.ensure(4 + 3 * s.length);
-    const { written } = utf8.encodeInto(s, this.buf.subarray(this.len + 4));
-    this.view.setUint32(this.len, written, true);
-    this.len += 4 + written;
+    const buf = this.buf;
+    const at = this.len + 4;
+    let n = s.length;
+    if (n <= 64) {
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[at + i] = c;
+      }
+      if (i < n) n = utf8.encodeInto(s, buf.subarray(at)).written;
+    } else n = utf8.encodeInto(s, buf.subarray(at)).written;
+    this.view.setUint32(this.len, n, true);
+    this.len = at + n;
   }
   optU64(v: bigint | undefined): void {
     if (v === undefined) this.byte(0);
@@ -118,9 +129,12 @@ class PreimageWriter {
 
 const writer = new PreimageWriter();
 
+/** The preimage starts at this offset in the writer's buffer: the bytes before are the HMAC's scratch block. */
+const AT = 64;
+
 function writePreimage(h: ProtoSLIMHeader, linkId: string): PreimageWriter {
   const w = writer;
-  w.len = 0;
+  w.len = AT;
   w.bytes(DOMAIN);
   w.str(linkId);
   w.name(h.source);
@@ -141,7 +155,7 @@ function writePreimage(h: ProtoSLIMHeader, linkId: string): PreimageWriter {
 /** The exact bytes the official implementation MACs for a header on a given link (a copy). */
 export function headerMacPreimage(h: ProtoSLIMHeader, linkId: string): Uint8Array {
   const w = writePreimage(h, linkId);
-  return w.buf.slice(0, w.len);
+  return w.buf.slice(AT, w.len);
 }
 
 /** Signs and verifies header MACs for one link. */
@@ -157,14 +171,16 @@ export class HeaderMacer {
 
   sign(h: ProtoSLIMHeader): Uint8Array {
     const w = writePreimage(h, this.linkId);
-    return this.hmac.mac(w.buf, w.len);
+    const out = new Uint8Array(MAC_BYTES);
+    this.hmac.macAfterBlock(w.buf, w.len - AT, out);
+    return out;
   }
 
   verify(h: ProtoSLIMHeader): boolean {
     const mac = h.headerMac;
     if (mac === undefined || mac.length !== MAC_BYTES) return false;
     const w = writePreimage(h, this.linkId);
-    this.hmac.macInto(w.buf, w.len, expected);
+    this.hmac.macAfterBlock(w.buf, w.len - AT, expected);
     return macEqual(expected, mac);
   }
 }

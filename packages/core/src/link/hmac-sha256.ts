@@ -11,6 +11,8 @@
 // function over the preimage with no allocation. Tests check it against
 // node:crypto for every length up to several blocks.
 
+import * as crypto from "node:crypto";
+
 const K = roundConstants();
 const IV = initialState();
 
@@ -109,8 +111,13 @@ function writeWords(h: Int32Array, out: Uint8Array): void {
   }
 }
 
+/** node:crypto's one-shot hash (Node >= 20.12): native SHA-256 (SHA-NI where the CPU has it), no object per call. */
+const oneShot = (crypto as { hash?: (alg: string, data: Uint8Array, enc: "buffer") => Buffer }).hash;
+
 /** HMAC-SHA256 under one key. Every call is synchronous, so one instance's scratch space is safe to share. */
 export class HmacSha256 {
+  /** The key XOR ipad: the first block of every inner hash. */
+  private readonly ipad = new Uint8Array(64);
   private readonly inner = Int32Array.from(IV);
   private readonly outer = Int32Array.from(IV);
   private readonly h = new Int32Array(8);
@@ -133,7 +140,23 @@ export class HmacSha256 {
       pad.fill(byte);
       for (let i = 0; i < k.length; i++) pad[i]! ^= k[i]!;
       compress(state, this.w, pad, 0);
+      if (byte === 0x36) this.ipad.set(pad);
     }
+  }
+
+  /**
+   * MAC of `buf[64..64+len)`; `buf[0..64)` is scratch (overwritten). Leaving that room lets
+   * the inner hash run natively in one call over the key block and the message together,
+   * and only the outer block runs here, from the precomputed outer state.
+   */
+  macAfterBlock(buf: Uint8Array, len: number, out: Uint8Array): void {
+    if (oneShot === undefined) return this.macInto(buf.subarray(64), len, out);
+    buf.set(this.ipad, 0);
+    const inner = oneShot("sha256", buf.subarray(0, 64 + len), "buffer");
+    const h = this.h;
+    h.set(this.outer);
+    finish(h, this.w, this.tail, inner, 32, 64);
+    writeWords(h, out);
   }
 
   /** MAC of `data[0..len)` written to `out[0..32)`. */

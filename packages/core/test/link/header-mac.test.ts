@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright the slim-ts authors
 
-import { createPrivateKey } from "node:crypto";
+import { createHmac, createPrivateKey } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { computeHeaderMac, deriveLinkKey, headerMacPreimage, verifyHeaderMac } from "../../src/link/header-mac.js";
 import type { ProtoName, ProtoSLIMHeader } from "../../src/wire/gen/dataplane.js";
@@ -69,6 +69,21 @@ describe("header MAC", () => {
     expect(verifyHeaderMac(key, unsigned, m.link_id)).toBe(false);
     // version and incoming_conn are not covered
     expect(verifyHeaderMac(key, { ...header, version: "9.9.9", incomingConn: 77n }, m.link_id)).toBe(true);
+  });
+
+  it("writes names and strings as u32 length + UTF-8, for non-ASCII and long components too", () => {
+    const long = "n".repeat(70);
+    const odd = { ...header.source!, strName: { strComponent0: "orgé", strComponent1: long, strComponent2: "日本" } };
+    const pre = Buffer.from(headerMacPreimage({ ...header, source: odd }, m.link_id));
+    for (const text of ["orgé", long, "日本"]) {
+      const bytes = Buffer.from(text, "utf8");
+      const prefix = Buffer.alloc(4);
+      prefix.writeUInt32LE(bytes.length);
+      expect(pre.includes(Buffer.concat([prefix, bytes])), text).toBe(true);
+    }
+    // and the MAC over it is the node:crypto HMAC of that preimage
+    const key = hex(m.hmac_key_hex);
+    expect(Buffer.from(computeHeaderMac(key, { ...header, source: odd }, m.link_id)).equals(createHmac("sha256", key).update(pre).digest())).toBe(true);
   });
 
   it("derives the link key from X25519 + HKDF-SHA256 (RFC 7748 keys), the same on both sides", () => {

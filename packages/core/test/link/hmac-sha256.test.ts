@@ -28,6 +28,20 @@ describe("HmacSha256", () => {
     }
   });
 
+  it("macAfterBlock MACs what follows a 64-byte scratch block (the native inner-hash path)", () => {
+    for (const keyLen of [16, 32, 80]) {
+      const key = randomBytes(keyLen);
+      const mac = new HmacSha256(key);
+      for (const n of [0, 1, 55, 56, 64, 200, 470]) {
+        const buf = Buffer.concat([randomBytes(64), randomBytes(n), randomBytes(9)]);
+        const data = Buffer.from(buf.subarray(64, 64 + n));
+        const out = new Uint8Array(32);
+        mac.macAfterBlock(buf, n, out);
+        expect(Buffer.from(out).equals(createHmac("sha256", key).update(data).digest()), `key ${keyLen} B, data ${n} B`).toBe(true);
+      }
+    }
+  });
+
   it("RFC 4231 test case 2", () => {
     const mac = new HmacSha256(new TextEncoder().encode("Jefe"));
     const out = mac.mac(new TextEncoder().encode("what do ya want for nothing?"));
