@@ -16,9 +16,9 @@ export { DialedLink } from "./link/grpc-client.js";
 export type { DialOptions, TlsClientOptions } from "./link/grpc-client.js";
 export { openChannelHandler } from "./link/grpc-server.js";
 export type { AcceptOptions } from "./link/grpc-server.js";
-export { createH2Server, openChannel, OPEN_CHANNEL_PATH, GrpcStatus } from "./link/h2.js";
-export type { H2ServerOptions, H2ClientOptions, H2Channel } from "./link/h2.js";
-export { Http2FrameStream, GRPC_MAX_MESSAGE_BYTES } from "./link/frame-stream.js";
+export { createChannelServer, dialChannel, OPEN_CHANNEL_PATH, GrpcStatus, DEFAULT_SERVER_KEEPALIVE } from "./link/h2/channel.js";
+export type { ChannelServer, ChannelServerOptions, ChannelClientOptions, DialedChannel, RequestHeaders } from "./link/h2/channel.js";
+export { GRPC_MAX_MESSAGE_BYTES } from "./link/frame-stream.js";
 export type { FrameStream } from "./link/frame-stream.js";
 export { attachLocal, LocalConnection } from "./link/local.js";
 export {

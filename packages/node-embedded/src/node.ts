@@ -2,9 +2,8 @@
 // Copyright the slim-ts authors
 
 import { readFile } from "node:fs/promises";
-import type { Http2SecureServer, Http2Server } from "node:http2";
 import { SharedSecretVerifier, SlimError, createConnectionAuthChecker, loggerFromEnv, type Logger } from "@slim-ts/core";
-import { DialedLink, MessageProcessor, createH2Server, openChannelHandler, type DialOptions, type ProcessorOptions } from "@slim-ts/core/internal";
+import { DialedLink, MessageProcessor, createChannelServer, openChannelHandler, type ChannelServer, type RequestHeaders, type DialOptions, type ProcessorOptions } from "@slim-ts/core/internal";
 import { parseNodeConfig, type NodeConfig, type NodeConfigInput } from "./config.js";
 import { nodeStatus, type NodeStatus } from "./status.js";
 import { startStatusServer, type StatusServer } from "./status-server.js";
@@ -49,19 +48,15 @@ async function serverTls(config: NodeConfig) {
   return { cert: cert!, key: key!, ...(ca === null ? {} : { ca }), requireClientCert: tls.requireClientCert ?? ca !== null };
 }
 
-function listen(server: Http2Server | Http2SecureServer, listenOn: string): Promise<number> {
+async function listen(server: ChannelServer, listenOn: string): Promise<number> {
   const i = listenOn.lastIndexOf(":");
   const host = listenOn.slice(0, i).replace(/^\[|\]$/g, "");
   const port = Number(listenOn.slice(i + 1));
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error) => reject(new SlimError("CONFIG", `cannot listen on ${listenOn}: ${err.message}`, { cause: err }));
-    server.once("error", onError);
-    server.listen(port, host, () => {
-      server.off("error", onError);
-      const a = server.address();
-      resolve(typeof a === "object" && a !== null ? a.port : port);
-    });
-  });
+  try {
+    return await server.listen(port, host);
+  } catch (err) {
+    throw new SlimError("CONFIG", `cannot listen on ${listenOn}: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 /** Start a SLIM node: a gRPC data-plane server plus links to other nodes. */
@@ -91,16 +86,11 @@ export async function startNode(input: NodeConfigInput = {}, options: StartNodeO
   const authorize =
     checker === undefined
       ? undefined
-      : (headers: import("node:http2").IncomingHttpHeaders) => {
-          const r = checker(headers as Record<string, string | string[] | undefined>);
+      : (headers: RequestHeaders) => {
+          const r = checker(headers);
           return r.ok ? undefined : r.error;
         };
-  const server = createH2Server({ ...(tls === undefined ? {} : { tls }), keepalive: config.keepalive, ...(authorize === undefined ? {} : { authorize }), onChannel: accept.handler });
-  const sessions = new Set<import("node:http2").Http2Session>();
-  server.on("session", (s) => {
-    sessions.add(s);
-    s.once("close", () => sessions.delete(s));
-  });
+  const server = createChannelServer({ ...(tls === undefined ? {} : { tls }), keepalive: config.keepalive, ...(authorize === undefined ? {} : { authorize }), onChannel: accept.handler });
   const port = await listen(server, config.listen);
   const host = config.listen.slice(0, config.listen.lastIndexOf(":"));
   const address = `${host}:${port}`;
@@ -132,13 +122,7 @@ export async function startNode(input: NodeConfigInput = {}, options: StartNodeO
         for (const d of dialed) d.close();
         for (const l of accept.links) l.close("node shutting down");
         processor.close();
-        await new Promise<void>((r) => {
-          server.close(() => r());
-          for (const s of sessions) s.close();
-          setTimeout(() => {
-            for (const s of sessions) s.destroy();
-          }, 1_000).unref();
-        });
+        await server.close();
         resolveClosed();
       })();
       return closing;

@@ -8,7 +8,8 @@ import { randomUUID } from "node:crypto";
 import type { MessageProcessor } from "../datapath/processor.js";
 import { SlimError } from "../errors.js";
 import { clientAuthHeaders, type ClientConnectionAuth } from "../auth/connection-auth.js";
-import { openChannel, type H2ClientOptions } from "./h2.js";
+import { dialChannel, type ChannelClientOptions } from "./h2/channel.js";
+import type { H2Connection } from "./h2/connection.js";
 import { Link } from "./link.js";
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -62,9 +63,8 @@ export class DialedLink {
   readonly link: Link;
   readonly url: string;
   private readonly target: URL;
-  private readonly h2: H2ClientOptions;
-  private session: import("node:http2").ClientHttp2Session | undefined;
-  private keepaliveTimer: NodeJS.Timeout | undefined;
+  private readonly h2: ChannelClientOptions;
+  private connection: H2Connection | undefined;
   private registered = false;
   private closing = false;
   private attempt = 0;
@@ -137,23 +137,11 @@ export class DialedLink {
   private open(): void {
     if (this.closing) return;
     const auth = this.options.auth === undefined ? {} : clientAuthHeaders(this.options.auth);
-    const { stream, session } = openChannel(this.target, { ...this.h2, headers: { ...this.h2.headers, ...auth } });
-    this.session = session;
+    const { stream, connection } = dialChannel(this.target, { ...this.h2, headers: { ...this.h2.headers, ...auth } });
+    this.connection = connection;
     this.link.attach(stream);
     const ka = this.options.keepalive;
-    if (ka !== undefined) {
-      clearInterval(this.keepaliveTimer);
-      this.keepaliveTimer = setInterval(() => {
-        if (session.closed || session.destroyed) return;
-        const timer = setTimeout(() => session.destroy(new Error("keepalive ping timed out")), ka.timeoutMs);
-        try {
-          session.ping(() => clearTimeout(timer));
-        } catch {
-          clearTimeout(timer);
-        }
-      }, ka.timeMs);
-      this.keepaliveTimer.unref();
-    }
+    if (ka !== undefined) connection.keepalive(ka.timeMs, ka.timeoutMs);
   }
 
   private onUp(): void {
@@ -189,9 +177,8 @@ export class DialedLink {
     if (this.closing) return;
     this.closing = true;
     clearTimeout(this.retryTimer);
-    clearInterval(this.keepaliveTimer);
     this.link.close("link closed by this side");
-    this.session?.close();
+    this.connection?.close();
     if (this.registered) this.processor.unregister(this.link.id);
     else this.processor.releaseId(this.link.id);
     this.settleReady(new SlimError("CLOSED", "link closed"));
