@@ -223,6 +223,11 @@ export class H2Connection {
   private prefaceTimer: NodeJS.Timeout | undefined;
   private keepaliveTimer: NodeJS.Timeout | undefined;
   private readonly flushNow = () => this.flush();
+  /** A microtask flush already ran this event-loop turn (cleared when the turn ends). */
+  private flushedThisTurn = false;
+  private readonly endTurn = () => {
+    this.flushedThisTurn = false;
+  };
 
   constructor(
     private readonly socket: Socket,
@@ -555,10 +560,22 @@ export class H2Connection {
     this.queueFlush();
   }
 
+  /**
+   * The first write of an event-loop turn leaves at the end of the current microtask
+   * queue (lowest latency); writes later in the same turn wait for the turn to end
+   * (setImmediate) and leave together. A producer whose messages each finish in a
+   * separate microtask chain (sealing, awaited sends) would otherwise cost one socket
+   * write per message.
+   */
   private queueFlush(): void {
     if (this.flushQueued) return;
     this.flushQueued = true;
-    queueMicrotask(this.flushNow);
+    if (this.flushedThisTurn) setImmediate(this.flushNow);
+    else {
+      this.flushedThisTurn = true;
+      setImmediate(this.endTurn);
+      queueMicrotask(this.flushNow);
+    }
   }
 
   private push(bytes: Uint8Array): void {
