@@ -182,6 +182,62 @@ describe("our HTTP/2 client, node:http2 server", () => {
   });
 });
 
+describe("keepalive", () => {
+  /** A TCP peer that speaks just enough HTTP/2 to open a channel, then never answers a PING. */
+  function deafPeer(sock: net.Socket, preface: boolean): void {
+    const settings = Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]);
+    if (preface) sock.write(Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1"));
+    sock.write(settings);
+    sock.on("data", () => {});
+    sock.on("error", () => {});
+  }
+
+  it("our client gives up a connection whose server does not answer PINGs, and says why", async () => {
+    const server = net.createServer((sock) => deafPeer(sock, false));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+    const { stream, connection } = dialChannel(new URL(`http://127.0.0.1:${(server.address() as net.AddressInfo).port}`), {});
+    let closed: SlimError | undefined;
+    stream.start(() => {}, (err) => (closed = err));
+    connection.keepalive(50, 100);
+    await until("closed", () => closed, 5_000);
+    expect(closed!.message).toMatch(/keepalive/);
+    expect(connection.closed).toBe(true);
+  });
+
+  it("our server closes a connection whose client does not answer PINGs; other connections stay", async () => {
+    const channels: FrameStream[] = [];
+    const server = createChannelServer({ keepalive: { timeMs: 50, timeoutMs: 100 }, onChannel: (s) => {
+      channels.push(s);
+      s.start((m) => s.write(Uint8Array.from(m)), () => {});
+    } });
+    const port = await server.listen(0, "127.0.0.1");
+    cleanups.push(() => server.close());
+    // a deaf client: preface, SETTINGS and one request, then silence
+    const sock = net.connect(port, "127.0.0.1");
+    cleanups.push(() => sock.destroy());
+    deafPeer(sock, true);
+    const block = encodeHeaders([[":method", "POST"], [":scheme", "http"], [":path", OPEN_CHANNEL_PATH], [":authority", "x"], ["content-type", "application/grpc"]]);
+    const h = Buffer.alloc(9);
+    h.writeUIntBE(block.length, 0, 3);
+    h[3] = 1;
+    h[4] = 4;
+    h.writeUInt32BE(1, 5);
+    sock.write(Buffer.concat([h, block]));
+    const sockClosed = new Promise<void>((r) => sock.on("close", () => r()));
+    // a live client meanwhile (ours answers PINGs)
+    const { stream } = dialChannel(new URL(`http://127.0.0.1:${port}`), {});
+    const got: string[] = [];
+    stream.start((m) => got.push(Buffer.from(m).toString()), () => {});
+    await sockClosed;
+    stream.write(Buffer.from("alive"));
+    await until("echo", () => got[0]);
+    expect(got).toEqual(["alive"]);
+    expect(server.connections).toBe(1);
+    stream.destroy();
+  });
+});
+
 describe("our HTTP/2 server, broken and hostile peers", () => {
   const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
   const frame = (type: number, flags: number, id: number, body: Uint8Array) => {
