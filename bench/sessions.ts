@@ -335,7 +335,9 @@ async function main(): Promise<void> {
       "Notes: idle RSS is a plain-node app on the compiled package with one session open (`bench/idle-app.mjs`);\n" +
       "the other figures are from apps under tsx. Token streams: the median of 3 streams after 10 warm-up streams for our\n" +
       "apps (a JIT to warm: the first 2 000-token streams of a process take 3–4× longer) and after 1 for official apps;\n" +
-      "setup: the median of 5 creates after 40 warm-up creates for ours, after 3 for official apps.\n" +
+      "setup: the median of 5 creates after 40 warm-up creates for ours, after 3 for official apps; RTT: after 3 000\n" +
+      "warm-up rounds for ours, 100 for official apps; awaited: after a 5 000-message warm-up burst for ours, a tenth of\n" +
+      "the run for official apps (their processes slow down with age).\n" +
       "The session path costs about 9 µs of CPU per unreliable message and 22–30 µs per reliable one (both ends and\n" +
       "the datapath, `bench/sessions-inproc.ts`); a third of it is the fresh identity token every message and every ack\n" +
       "carries (HMAC-SHA256, as upstream requires). Why the targets stand open: see \"Where the time goes\" below.";
