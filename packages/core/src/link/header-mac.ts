@@ -7,7 +7,7 @@
 import { createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync } from "node:crypto";
 import type { KeyObject } from "node:crypto";
 import { SlimError } from "../errors.js";
-import { HmacSha256, macEqual } from "./hmac-sha256.js";
+import { HmacSha256, macEqual } from "../util/hmac-sha256.js";
 import type { ProtoName, ProtoSLIMHeader } from "../wire/gen/dataplane.js";
 
 export const HMAC_INFO = "SLIM-DP-inter-node-hmac-v1";

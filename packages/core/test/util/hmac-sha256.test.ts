@@ -3,7 +3,7 @@
 
 import { createHmac, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { HmacSha256, macEqual } from "../../src/link/hmac-sha256.js";
+import { HmacSha256, macEqual } from "../../src/util/hmac-sha256.js";
 
 describe("HmacSha256", () => {
   it("matches node:crypto for keys of 0..100 bytes and messages across block boundaries", () => {
