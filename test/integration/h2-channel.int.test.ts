@@ -333,6 +333,21 @@ describe("our HTTP/2 server, broken and hostile peers", () => {
     expect(goawayCode(r.frames)).toBeUndefined();
   });
 
+  it("ends a connection whose peer keeps opening and resetting streams (rapid reset) with ENHANCE_YOUR_CALM", async () => {
+    let opened = 0;
+    const { url } = await ourServer((s) => {
+      opened++;
+      s.start(() => {}, () => {});
+    });
+    const parts = [PREFACE, SETTINGS];
+    const rst = new Uint8Array([0, 0, 0, 8]); // CANCEL
+    for (let i = 0; i < 1_100; i++) parts.push(frame(1, 4, 1 + 2 * i, requestBlock), frame(3, 0, 1 + 2 * i, rst));
+    const r = await raw(url, parts, 3_000);
+    expect(r.didClose).toBe(true);
+    expect(goawayCode(r.frames)).toBe(0xb);
+    expect(opened).toBeLessThanOrEqual(1_001);
+  });
+
   it("answers DATA beyond the stream window with RST_STREAM FLOW_CONTROL_ERROR on that stream only", async () => {
     const { url } = await ourServer((s) => {
       s.pause();

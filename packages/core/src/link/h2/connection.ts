@@ -23,6 +23,8 @@ const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 const MAX_FRAME = 16_384;
 const MAX_HEADER_BLOCK = 64 * 1024;
 const MAX_WINDOW = 0x7fff_ffff;
+/** Streams a peer may reset over a connection's life: a link uses one stream per connection. */
+const MAX_PEER_RESETS = 1_000;
 
 export interface H2Limits {
   /** Receive window we grant per stream and per connection. */
@@ -61,6 +63,7 @@ export class H2Connection {
   /** Header block being assembled from HEADERS + CONTINUATION. */
   private block: { streamId: number; endStream: boolean; parts: Uint8Array[]; bytes: number } | undefined;
   private lastPeerStream = 0;
+  private peerResets = 0;
   private nextLocalStream = 1;
   private out: Uint8Array[] = [];
   private outBytes = 0;
@@ -223,6 +226,8 @@ export class H2Connection {
         if (streamId === 0 || payload.length !== 4) throw new H2ProtocolError(H2Code.PROTOCOL_ERROR, "malformed RST_STREAM");
         const s = this.streams.get(streamId);
         if (s !== undefined) this.closeStream(s, readU32(payload, 0), "reset by the peer", true);
+        // opening and resetting streams in a loop costs us far more than the peer ("rapid reset")
+        if (++this.peerResets > MAX_PEER_RESETS) throw new H2ProtocolError(H2Code.ENHANCE_YOUR_CALM, "too many streams reset by the peer");
         return;
       }
       case FrameType.SETTINGS:
