@@ -4,6 +4,7 @@
 // Official apps (each in its own process, @agntcy/slim-bindings) run their
 // sessions through our node: the node must speak the official wire exactly.
 
+import { fileURLToPath } from "node:url";
 import { startNode, type SlimNode } from "@slim-ts/node-embedded";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOfficialApp, type OfficialApp, type Received, type RecvItem } from "../helpers/official/index.js";
@@ -81,5 +82,36 @@ describe("official apps through a slim-ts node", () => {
     const late = await p2.recv({ n: 1, timeoutMs: 1_500 });
     expect(late.every((m) => "error" in m)).toBe(true);
     expect(node.status().dropped.mac_invalid ?? 0).toBe(0);
+  });
+});
+
+describe("official apps through a slim-ts node over TLS", () => {
+  const fixture = (f: string) => fileURLToPath(new URL(`../fixtures/tls/${f}`, import.meta.url));
+  let node: SlimNode;
+  const apps: OfficialApp[] = [];
+  beforeAll(async () => {
+    node = await startNode({ listen: "127.0.0.1:0", tls: { cert: fixture("server.pem"), key: fixture("server.key") } });
+  });
+  afterAll(async () => {
+    await Promise.all(apps.map((a) => a.close()));
+    await node?.close();
+  });
+
+  it("connect with TLS 1.3 (the node's certificate verified against the test CA) and run an MLS p2p session both ways", async () => {
+    expect(node.url.startsWith("https://")).toBe(true);
+    const [alice, bob] = await Promise.all([
+      startOfficialApp({ name: "org/ns/tls-alice", url: node.url, tlsCaFile: fixture("ca.pem") }),
+      startOfficialApp({ name: "org/ns/tls-bob", url: node.url, tlsCaFile: fixture("ca.pem") }),
+    ]);
+    apps.push(alice, bob);
+    await alice.route("org/ns/tls-bob");
+    const listening = bob.listen({ timeoutMs: 20_000 });
+    await alice.create({ type: "p2p", peer: "org/ns/tls-bob", mls: true });
+    await listening;
+    for (let i = 0; i < 10; i++) await alice.publish({ text: `a-${i}`, wait: false });
+    expect(texts(await bob.recv({ n: 10, timeoutMs: 15_000 }))).toEqual(Array.from({ length: 10 }, (_, i) => `a-${i}`));
+    for (let i = 0; i < 10; i++) await bob.publish({ text: `b-${i}`, wait: false });
+    expect(texts(await alice.recv({ n: 10, timeoutMs: 15_000 }))).toEqual(Array.from({ length: 10 }, (_, i) => `b-${i}`));
+    expect(node.status().connections.filter((c) => c.kind === "edge")).toHaveLength(2);
   });
 });

@@ -149,6 +149,8 @@ export interface StartOfficialAppOptions {
   secret?: string;
   /** A restorable app (createAppWithPersistence): its store directory and passphrase. */
   persist?: { path: string; passphrase: string };
+  /** For an `https://` URL: the PEM file of the CA that signed the node's certificate (TLS 1.3, verified). */
+  tlsCaFile?: string;
 }
 
 export type SessionKind = "p2p" | "group";
@@ -326,6 +328,7 @@ export async function startOfficialApp(options: StartOfficialAppOptions): Promis
       SLIM_APP_URL: options.url,
       SLIM_APP_SECRET: options.secret ?? DEFAULT_SECRET,
       ...(options.persist === undefined ? {} : { SLIM_APP_PERSIST_PATH: options.persist.path, SLIM_APP_PERSIST_PASSPHRASE: options.persist.passphrase }),
+      ...(options.tlsCaFile === undefined ? {} : { SLIM_APP_TLS_CA: options.tlsCaFile }),
     },
   });
   const ready = await child.ready<AppReady>(READY_TIMEOUT_MS);

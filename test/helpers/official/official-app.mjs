@@ -198,7 +198,22 @@ async function main() {
   const t0 = hrms();
   // connectAsync retries a refused connection forever; the abort surfaces as "A Rust future was aborted".
   const signal = AbortSignal.timeout(CONNECT_TIMEOUT_MS);
-  const connId = await service.connectAsync(slim.newInsecureClientConfig(url), { signal }).catch((e) => {
+  let clientConfig = slim.newInsecureClientConfig(url);
+  if (process.env.SLIM_APP_TLS_CA) {
+    // TLS to the node, its certificate verified against the given CA only
+    clientConfig = {
+      ...clientConfig,
+      tls: slim.TlsClientConfig.create({
+        insecure: false,
+        insecureSkipVerify: false,
+        source: new slim.TlsSource.None(),
+        caSource: new slim.CaSource.File({ path: process.env.SLIM_APP_TLS_CA }),
+        includeSystemCaCertsPool: false,
+        tlsVersion: "tls1.3",
+      }),
+    };
+  }
+  const connId = await service.connectAsync(clientConfig, { signal }).catch((e) => {
     throw signal.aborted ? new Error(`no connection to ${url} after ${CONNECT_TIMEOUT_MS} ms`) : e;
   });
   await app.subscribeAsync(name, connId);
