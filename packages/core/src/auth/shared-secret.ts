@@ -205,12 +205,29 @@ function parseToken(token: string): ParsedToken {
   return { id, ts, nonce, claims, message: token.slice(0, token.length - mac.length - 1), mac };
 }
 
+interface ParsedClaims {
+  custom: unknown;
+  publicKey: Uint8Array | undefined;
+}
+
+const CLAIMS_CACHE_SIZE = 256;
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === "object" && v !== null && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k]);
+  }
+  return v;
+}
+
 /** Verifies shared-secret identity tokens. Throws {@link SlimAuthError} with a precise reason. */
 export class SharedSecretVerifier implements IdentityVerifier {
   readonly #hmacKey: KeyObject;
   readonly #validity: bigint;
   readonly #skew: bigint;
   readonly #replayCapacity: number;
+  /** Claims fields seen recently, decoded (see #claimsOf). */
+  readonly #claimsCache = new Map<string, ParsedClaims>();
   /** `${ts}:${nonce}` -> ts, in insertion order (only when the replay cache is enabled). */
   readonly #replay = new Map<string, bigint>();
 
@@ -251,16 +268,7 @@ export class SharedSecretVerifier implements IdentityVerifier {
 
     this.#recordReplay(p, now);
 
-    let custom: unknown = {};
-    if (p.claims !== "") {
-      const raw = decodeBase64UrlNoPad(p.claims);
-      if (raw === undefined) throw new SlimAuthError("bad-claims", "claims field is not canonical base64url");
-      try {
-        custom = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(raw));
-      } catch (err) {
-        throw new SlimAuthError("bad-claims", "claims field is not UTF-8 JSON", { cause: err });
-      }
-    }
+    const { custom, publicKey } = this.#claimsOf(p.claims);
 
     const issuedAt = Number(p.ts);
     const expiresAt = Number(p.ts + this.#validity);
@@ -274,9 +282,31 @@ export class SharedSecretVerifier implements IdentityVerifier {
       expiresAt,
       claims,
     };
-    const publicKey = publicKeyFromClaims(claims);
-    if (publicKey !== undefined) result.publicKey = publicKey;
+    if (publicKey !== undefined) result.publicKey = publicKey.slice();
     return result;
+  }
+
+  /**
+   * The decoded claims field. A sender's claims are the same in every token (its public key), so
+   * the decoded form is kept for the most recent senders; the JSON is frozen, since results share it.
+   */
+  #claimsOf(field: string): ParsedClaims {
+    const hit = this.#claimsCache.get(field);
+    if (hit !== undefined) return hit;
+    let custom: unknown = {};
+    if (field !== "") {
+      const raw = decodeBase64UrlNoPad(field);
+      if (raw === undefined) throw new SlimAuthError("bad-claims", "claims field is not canonical base64url");
+      try {
+        custom = deepFreeze(JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(raw)));
+      } catch (err) {
+        throw new SlimAuthError("bad-claims", "claims field is not UTF-8 JSON", { cause: err });
+      }
+    }
+    const parsed: ParsedClaims = { custom, publicKey: publicKeyFromClaims({ custom_claims: custom }) };
+    this.#claimsCache.set(field, parsed);
+    if (this.#claimsCache.size > CLAIMS_CACHE_SIZE) this.#claimsCache.delete(this.#claimsCache.keys().next().value!);
+    return parsed;
   }
 
   verify(token: string, options: VerifyOptions = {}): VerifiedIdentity {

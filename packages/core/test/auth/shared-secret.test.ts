@@ -326,3 +326,36 @@ describe("SharedSecretProvider.restoredAs (app persistence)", () => {
     expect(() => new SharedSecretProvider("org/ns/app", secret).restoredAs({ tokenId: other.tokenId, signingKey: other.signingKey })).toThrow(/is not one of "org\/ns\/app"/);
   });
 });
+
+describe("SharedSecretVerifier: decoded claims are kept per sender", () => {
+  const secret = "s".repeat(40);
+  it("every token of a sender gives the same claims and key; results do not share anything mutable", () => {
+    const v = new SharedSecretVerifier(secret);
+    const alice = new SharedSecretProvider("org/ns/alice", secret);
+    const bob = new SharedSecretProvider("org/ns/bob", secret);
+    const a1 = v.verify(alice.token());
+    const a2 = v.verify(alice.token());
+    const b1 = v.verify(bob.token());
+    expect(Buffer.from(a1.publicKey).equals(Buffer.from(alice.publicKey))).toBe(true);
+    expect(Buffer.from(b1.publicKey).equals(Buffer.from(bob.publicKey))).toBe(true);
+    expect(a2.claims).toEqual(a1.claims);
+    // a caller that scribbles on one result's key does not change the next result
+    a1.publicKey.fill(0);
+    expect(Buffer.from(v.verify(alice.token()).publicKey).equals(Buffer.from(alice.publicKey))).toBe(true);
+    // the shared claims JSON is frozen
+    const custom = a2.claims.custom_claims as Record<string, unknown>;
+    expect(Object.isFrozen(custom)).toBe(true);
+    expect(() => {
+      custom.pubkey = "x";
+    }).toThrow(TypeError);
+  });
+
+  it("still refuses a bad claims field for a sender it has seen before (the MAC is checked first)", () => {
+    const v = new SharedSecretVerifier(secret);
+    const alice = new SharedSecretProvider("org/ns/alice", secret);
+    v.verify(alice.token());
+    const parts = alice.token().split(":");
+    parts[3] = `${parts[3]!.slice(0, -2)}AA`;
+    expect(() => v.verify(parts.join(":"))).toThrow(/MAC|claims/);
+  });
+});
