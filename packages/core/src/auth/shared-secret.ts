@@ -17,13 +17,14 @@
  * 43 canonical base64url characters; constant-time MAC comparison; optional (nonce, ts) replay cache.
  */
 
-import { createHmac, createSecretKey, type KeyObject, randomBytes, randomFillSync, randomInt, timingSafeEqual } from "node:crypto";
+import { createSecretKey, type KeyObject, randomBytes, randomFillSync, randomInt } from "node:crypto";
 import { SlimError } from "../errors.js";
 import { appIdFromTokenId } from "../names/app-id.js";
 import { Name } from "../names/name.js";
 import { decodeBase64UrlNoPad, encodeBase64Standard, encodeBase64UrlNoPad, nowSeconds } from "./encoding.js";
 import { SlimAuthError } from "./errors.js";
 import { publicKeyFromClaims, requireIdentity } from "./identity.js";
+import { HmacSha256, macEqual } from "../util/hmac-sha256.js";
 import { P256SigningKey } from "./p256.js";
 import type { IdentityProvider, IdentityVerifier, TokenOptions, VerifiedIdentity, VerifiedToken, VerifyOptions } from "./types.js";
 
@@ -53,6 +54,29 @@ function nonceBytes(n: number): Uint8Array {
   const out = NONCE_POOL.subarray(noncePos, noncePos + n);
   noncePos += n;
   return out;
+}
+
+/** The token MAC under the secret, with the key's pad states computed once (see util/hmac-sha256.ts). */
+function macerFor(key: KeyObject): HmacSha256 {
+  const raw = key.export();
+  try {
+    return new HmacSha256(raw);
+  } finally {
+    raw.fill(0);
+  }
+}
+
+const utf8 = new TextEncoder();
+/** Scratch for the MAC input: 64 bytes of room for the HMAC's key block, then the token text. */
+let macScratch = new Uint8Array(1024);
+const macOut = new Uint8Array(32);
+
+/** HMAC-SHA256 of the UTF-8 of `message` into a shared 32-byte buffer (read it before the next call). */
+function tokenMac(mac: HmacSha256, message: string): Uint8Array {
+  if (64 + 3 * message.length > macScratch.length) macScratch = new Uint8Array(64 + 3 * message.length);
+  const { written } = utf8.encodeInto(message, macScratch.subarray(64));
+  mac.macAfterBlock(macScratch, written, macOut);
+  return macOut;
 }
 
 function hmacKeyFromSecret(secret: string): KeyObject {
@@ -115,6 +139,7 @@ export class SharedSecretProvider implements IdentityProvider {
   /** `<baseId>_<8 random alphanumerics>`, fixed for this provider. */
   readonly tokenId: string;
   readonly #hmacKey: KeyObject;
+  readonly #mac: HmacSha256;
   readonly #signingKey: P256SigningKey;
   readonly #claims: string;
 
@@ -127,6 +152,7 @@ export class SharedSecretProvider implements IdentityProvider {
     const baseId = baseIdOf(name);
     checkBaseId(baseId);
     this.#hmacKey = (options as InternalOptions)[HMAC_KEY] ?? hmacKeyFromSecret(secret);
+    this.#mac = macerFor(this.#hmacKey);
     this.baseId = baseId;
     if (options.tokenId !== undefined) {
       checkBaseId(options.tokenId);
@@ -159,8 +185,7 @@ export class SharedSecretProvider implements IdentityProvider {
     const ts = nowSeconds(options.nowMs);
     const nonce = encodeBase64UrlNoPad(nonceBytes(NONCE_BYTES));
     const message = `${this.tokenId}:${ts}:${nonce}:${this.#claims}`;
-    const mac = createHmac("sha256", this.#hmacKey).update(message, "utf8").digest("base64url");
-    return `${message}:${mac}`;
+    return `${message}:${encodeBase64UrlNoPad(tokenMac(this.#mac, message))}`;
   }
 
   appId(): Promise<bigint> {
@@ -222,7 +247,7 @@ function deepFreeze<T>(v: T): T {
 
 /** Verifies shared-secret identity tokens. Throws {@link SlimAuthError} with a precise reason. */
 export class SharedSecretVerifier implements IdentityVerifier {
-  readonly #hmacKey: KeyObject;
+  readonly #mac: HmacSha256;
   readonly #validity: bigint;
   readonly #skew: bigint;
   readonly #replayCapacity: number;
@@ -233,7 +258,7 @@ export class SharedSecretVerifier implements IdentityVerifier {
 
   /** @param secret the shared secret, at least 32 UTF-8 bytes, else SlimError("CONFIG"). */
   constructor(secret: string, options: SharedSecretVerifierOptions = {}) {
-    this.#hmacKey = hmacKeyFromSecret(secret);
+    this.#mac = macerFor(hmacKeyFromSecret(secret));
     const validity = options.validitySeconds ?? SHARED_SECRET_VALIDITY_SECONDS;
     const skew = options.clockSkewSeconds ?? SHARED_SECRET_CLOCK_SKEW_SECONDS;
     for (const [what, v] of [["validitySeconds", validity], ["clockSkewSeconds", skew]] as const) {
@@ -263,8 +288,7 @@ export class SharedSecretVerifier implements IdentityVerifier {
     if (p.mac.length !== MAC_B64_CHARS) throw new SlimAuthError("malformed", `MAC must be ${MAC_B64_CHARS} base64url characters`);
     const mac = decodeBase64UrlNoPad(p.mac);
     if (mac === undefined) throw new SlimAuthError("malformed", "MAC is not canonical base64url");
-    const expected = createHmac("sha256", this.#hmacKey).update(p.message, "utf8").digest();
-    if (!timingSafeEqual(expected, mac)) throw new SlimAuthError("bad-mac", "token MAC does not match the shared secret");
+    if (!macEqual(tokenMac(this.#mac, p.message), mac)) throw new SlimAuthError("bad-mac", "token MAC does not match the shared secret");
 
     this.#recordReplay(p, now);
 

@@ -114,12 +114,15 @@ function writeWords(h: Int32Array, out: Uint8Array): void {
 /** node:crypto's one-shot hash (Node >= 20.12): native SHA-256 (SHA-NI where the CPU has it), no object per call. */
 const oneShot = (crypto as { hash?: (alg: string, data: Uint8Array, enc: "buffer") => Buffer }).hash;
 
-/** HMAC-SHA256 under one key. Every call is synchronous, so one instance's scratch space is safe to share. */
+/**
+ * HMAC-SHA256 under one key. Every call is synchronous, so one instance's scratch space is safe to share.
+ * The key's pad block and states are ES private fields: they never show in inspect/JSON output.
+ */
 export class HmacSha256 {
   /** The key XOR ipad: the first block of every inner hash. */
-  private readonly ipad = new Uint8Array(64);
-  private readonly inner = Int32Array.from(IV);
-  private readonly outer = Int32Array.from(IV);
+  readonly #ipad = new Uint8Array(64);
+  readonly #inner = Int32Array.from(IV);
+  readonly #outer = Int32Array.from(IV);
   private readonly h = new Int32Array(8);
   private readonly w = new Int32Array(64);
   private readonly tail = new Uint8Array(128);
@@ -136,12 +139,13 @@ export class HmacSha256 {
       k = d;
     }
     const pad = new Uint8Array(64);
-    for (const [state, byte] of [[this.inner, 0x36], [this.outer, 0x5c]] as const) {
+    for (const [state, byte] of [[this.#inner, 0x36], [this.#outer, 0x5c]] as const) {
       pad.fill(byte);
       for (let i = 0; i < k.length; i++) pad[i]! ^= k[i]!;
       compress(state, this.w, pad, 0);
-      if (byte === 0x36) this.ipad.set(pad);
+      if (byte === 0x36) this.#ipad.set(pad);
     }
+    pad.fill(0);
   }
 
   /**
@@ -151,10 +155,10 @@ export class HmacSha256 {
    */
   macAfterBlock(buf: Uint8Array, len: number, out: Uint8Array): void {
     if (oneShot === undefined) return this.macInto(buf.subarray(64), len, out);
-    buf.set(this.ipad, 0);
+    buf.set(this.#ipad, 0);
     const inner = oneShot("sha256", buf.subarray(0, 64 + len), "buffer");
     const h = this.h;
-    h.set(this.outer);
+    h.set(this.#outer);
     finish(h, this.w, this.tail, inner, 32, 64);
     writeWords(h, out);
   }
@@ -162,10 +166,10 @@ export class HmacSha256 {
   /** MAC of `data[0..len)` written to `out[0..32)`. */
   macInto(data: Uint8Array, len: number, out: Uint8Array): void {
     const h = this.h;
-    h.set(this.inner);
+    h.set(this.#inner);
     finish(h, this.w, this.tail, data, len, 64);
     writeWords(h, this.mid);
-    h.set(this.outer);
+    h.set(this.#outer);
     finish(h, this.w, this.tail, this.mid, 32, 64);
     writeWords(h, out);
   }

@@ -2,6 +2,7 @@
 // Copyright the slim-ts authors
 
 import { createHmac, randomBytes } from "node:crypto";
+import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { HmacSha256, macEqual } from "../../src/util/hmac-sha256.js";
 
@@ -46,6 +47,14 @@ describe("HmacSha256", () => {
     const mac = new HmacSha256(new TextEncoder().encode("Jefe"));
     const out = mac.mac(new TextEncoder().encode("what do ya want for nothing?"));
     expect(Buffer.from(out).toString("hex")).toBe("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  });
+
+  it("keeps the key's pad block out of inspect and JSON output", () => {
+    const mac = new HmacSha256(Buffer.alloc(32, 0x41));
+    const shown = `${inspect(mac, { depth: 5, showHidden: true })} ${JSON.stringify(mac)}`;
+    expect(shown).not.toMatch(/ipad|inner|outer/);
+    // key 0x41 XOR ipad 0x36 = 0x77: no run of it appears
+    expect(shown).not.toMatch(/119, 119, 119/);
   });
 
   it("macEqual compares every byte and the length", () => {
