@@ -4,6 +4,8 @@
 // Mixed topologies: our node peered with an official node, and our own clients
 // (core datapath + gRPC link) talking through an official node.
 
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { Name } from "@slim-ts/core";
 import { startNode } from "@slim-ts/node-embedded";
 import { describe, expect, it } from "vitest";
@@ -74,5 +76,29 @@ describe("slim-ts clients through an official node", () => {
       await a.close();
       await b.close();
     }
+  });
+});
+
+describe("slim-ts node linked to an official node over TLS", () => {
+  const fixture = (f: string) => fileURLToPath(new URL(`../fixtures/tls/${f}`, import.meta.url));
+  it("our node dials the official node's TLS 1.3 port (its certificate verified) and a p2p session crosses the link", async () => {
+    await using official = await startOfficialNode({ tls: { certFile: fixture("server.pem"), keyFile: fixture("server.key") } });
+    expect(official.url.startsWith("https://")).toBe(true);
+    await using ours = await startNode({ listen: "127.0.0.1:0" });
+    const peer = await ours.link(official.url, { tls: { ca: readFileSync(fixture("ca.pem")) } });
+    await using alice = await startOfficialApp({ name: "org/ns/tls-alice", url: ours.url });
+    await using bob = await startOfficialApp({ name: "org/ns/tls-bob", url: official.url, tlsCaFile: fixture("ca.pem") });
+    await waitFor(() => ours.status().subscriptions.some((s) => s.name === "org/ns/tls-bob" && s.conn === peer.id), "bob's route");
+    await alice.route("org/ns/tls-bob");
+    await bob.route("org/ns/tls-alice");
+    const listening = bob.listen({ timeoutMs: 20_000 });
+    await alice.create({ type: "p2p", peer: "org/ns/tls-bob", mls: true });
+    expect((await listening).mls).toBe(true);
+    for (let i = 0; i < 10; i++) await alice.publish({ text: `a-${i}`, wait: false });
+    expect(texts(await bob.recv({ n: 10, timeoutMs: 15_000 }))).toEqual(Array.from({ length: 10 }, (_, i) => `a-${i}`));
+    for (let i = 0; i < 10; i++) await bob.publish({ text: `b-${i}`, wait: false });
+    expect(texts(await alice.recv({ n: 10, timeoutMs: 15_000 }))).toEqual(Array.from({ length: 10 }, (_, i) => `b-${i}`));
+    const link = ours.status().connections.find((c) => c.id === peer.id)!;
+    expect(link.mac).toBe(true);
   });
 });

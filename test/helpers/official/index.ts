@@ -68,6 +68,8 @@ export interface StartOfficialNodeOptions {
   /** Strict = require_header_mac (default true, what createServiceWithConfig gives). */
   strict?: boolean;
   nodeId?: string;
+  /** Serve TLS 1.3 with this certificate and key (PEM files); the node's URL is then `https://`. Edge links only. */
+  tls?: { certFile: string; keyFile: string };
 }
 
 export interface NodeLink {
@@ -106,6 +108,7 @@ export async function startOfficialNode(options: StartOfficialNodeOptions = {}):
     for (const url of [options.linkTo ?? []].flat()) args.push("--link", url);
     if (options.strict === false) args.push("--lenient");
     if (options.nodeId !== undefined) args.push("--node-id", options.nodeId);
+    if (options.tls !== undefined) args.push("--tls-cert", options.tls.certFile, "--tls-key", options.tls.keyFile);
     const child = new ChildHandle({ label: `official node 127.0.0.1:${port}`, script: "official-node.mjs", args });
     try {
       const ready = await child.ready<NodeReady>(READY_TIMEOUT_MS);

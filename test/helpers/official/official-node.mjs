@@ -5,7 +5,7 @@
 // Start it with child_process.fork; see child-common.mjs for the IPC protocol.
 //
 //   node official-node.mjs --port 47000 [--link http://127.0.0.1:47001 ...] [--link-type edge|peer]
-//                          [--lenient] [--node-id ID]
+//                          [--lenient] [--node-id ID] [--tls-cert PEM --tls-key PEM]
 //
 // Default: the service is created with createServiceWithConfig + run(), i.e. a *strict* node
 // (require_header_mac = true; protocol/dataplane.md §3.3); --lenient sets requireHeaderMac=false.
@@ -38,6 +38,8 @@ const { values: opts } = parseArgs({
     "link-type": { type: "string", default: "edge" },
     lenient: { type: "boolean", default: false },
     "node-id": { type: "string" },
+    "tls-cert": { type: "string" },
+    "tls-key": { type: "string" },
   },
 });
 
@@ -88,6 +90,16 @@ async function startConfigured() {
   initBindings();
   const server = slim.newInsecureServerConfig(`127.0.0.1:${port}`);
   if (opts.lenient) server.requireHeaderMac = false;
+  if (opts["tls-cert"]) {
+    // TLS 1.3 with the given certificate and key (no client certificates)
+    server.tls = slim.TlsServerConfig.create({
+      insecure: false,
+      source: new slim.TlsSource.File({ cert: opts["tls-cert"], key: opts["tls-key"] }),
+      clientCa: new slim.CaSource.None(),
+      includeSystemCaCertsPool: false,
+      tlsVersion: "tls1.3",
+    });
+  }
   const config = slim.newServiceConfigWith(nodeId, undefined, { servers: [server], clients: [] });
   const service = slim.createServiceWithConfig(nodeId, config);
   // If the Service object is garbage-collected, its Rust Drop drains the server (dataplane.md §8).
@@ -162,7 +174,7 @@ async function main() {
     unlink: async ({ connId }) => { service.disconnect(BigInt(connId)); return null; },
     exit: async () => { exitSoon(0); return null; },
   }, log);
-  send({ ready: true, port, url: `http://127.0.0.1:${port}`, nodeId, links });
+  send({ ready: true, port, url: `${opts["tls-cert"] ? "https" : "http"}://127.0.0.1:${port}`, nodeId, links });
 }
 
 main().catch((e) => {
