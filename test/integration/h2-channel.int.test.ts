@@ -169,6 +169,18 @@ describe("our HTTP/2 client, node:http2 server", () => {
     expect(closed!.message).toMatch(/ended by peer/);
   });
 
+  it("tells the stream why the connection failed (a refused connect)", async () => {
+    const probe = net.createServer();
+    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+    const port = (probe.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const { stream } = dialChannel(new URL(`http://127.0.0.1:${port}`), {});
+    let closed: SlimError | undefined;
+    stream.start(() => {}, (err) => (closed = err));
+    await until("closed", () => closed);
+    expect(closed!.message).toMatch(/ECONNREFUSED/);
+  });
+
   it("reports a trailers-only UNAUTHENTICATED answer as an AUTH error with the server's message", async () => {
     const url = await nodeServer((stream) => {
       stream.respond({ ":status": 200, "content-type": "application/grpc", "grpc-status": "16", "grpc-message": encodeURIComponent("no such token") }, { endStream: true });

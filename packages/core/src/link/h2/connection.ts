@@ -64,6 +64,7 @@ export class H2Connection {
   private block: { streamId: number; endStream: boolean; parts: Uint8Array[]; bytes: number } | undefined;
   private lastPeerStream = 0;
   private peerResets = 0;
+  private socketError: Error | undefined;
   private nextLocalStream = 1;
   private out: Uint8Array[] = [];
   private outBytes = 0;
@@ -91,7 +92,8 @@ export class H2Connection {
     this.decoder = new HpackDecoder({ maxTableSize: 4096, maxListSize: limits.maxHeaderListSize });
     this.prefaceSeen = role === "client";
     socket.on("data", (chunk: Buffer) => this.onSocketData(chunk));
-    socket.on("error", () => {});
+    // the socket's own error (refused, reset, a TLS failure) is what the streams are told on close
+    socket.on("error", (err: Error) => (this.socketError ??= err));
     socket.on("close", () => this.onSocketClose());
     if (role === "client") this.push(PREFACE);
     const settings: Array<[number, number]> = [
@@ -595,7 +597,7 @@ export class H2Connection {
   }
 
   private onSocketClose(): void {
-    this.finish(undefined);
+    this.finish(this.socketError);
   }
 
   private finish(err: Error | undefined): void {
