@@ -88,6 +88,19 @@ describe("our HTTP/2 server, node:http2 client", () => {
     expect(closedWith?.message).toMatch(/ended by peer/);
   });
 
+  it("answers a client that shrank its HPACK table to 0 with a table size update first (nghttp2 insists)", async () => {
+    const { url } = await ourServer((s) => s.start((m) => s.write(Uint8Array.from(m)), () => s.end()));
+    const client = http2.connect(url, { settings: { headerTableSize: 0 } });
+    cleanups.push(() => client.destroy());
+    const req = client.request({ ":method": "POST", ":path": OPEN_CHANNEL_PATH, "content-type": "application/grpc" });
+    const got: Buffer[] = [];
+    req.on("data", deframer((m) => got.push(Buffer.from(m))));
+    req.on("error", () => {});
+    req.write(grpcFrame(Buffer.from("small table")));
+    await until("echo", () => got[0]);
+    expect(got[0]!.toString()).toBe("small table");
+  });
+
   it("refuses an unknown method and a failed authorization with a trailers-only status", async () => {
     const { url } = await ourServer(() => {}, (h) => (h.authorization === "Bearer good" ? undefined : new SlimError("AUTH", "bad token")));
     const client = http2.connect(url);

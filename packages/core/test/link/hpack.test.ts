@@ -81,6 +81,10 @@ describe("HPACK encoder", () => {
     expect(d.decode(block)).toEqual(headers);
     // nothing was added to the decoder's table: the same block decodes the same again
     expect(d.decode(block)).toEqual(headers);
+    // a table size update, when owed, comes first, and a decoder accepts it
+    const withUpdate = encodeHeaders(headers, 0);
+    expect(withUpdate[0]).toBe(0x20);
+    expect(decoder().decode(withUpdate)).toEqual(headers);
     // authorization (static name 23) is sent never-indexed: 0001 1111, then 23 - 15
     expect(Buffer.from(block).includes(Buffer.from([0x1f, 0x08]))).toBe(true);
   });

@@ -65,6 +65,10 @@ export class H2Connection {
   private lastPeerStream = 0;
   private peerResets = 0;
   private socketError: Error | undefined;
+  /** The dynamic table size our encoder announces (it never inserts): 4096 until the peer asks for less. */
+  private encoderTableSize = 4096;
+  /** A table size update owed at the start of the next header block we send. */
+  private tableSizeUpdate: number | undefined;
   private nextLocalStream = 1;
   private out: Uint8Array[] = [];
   private outBytes = 0;
@@ -366,11 +370,15 @@ export class H2Connection {
           if (value < 16_384 || value > 16_777_215) throw new H2ProtocolError(H2Code.PROTOCOL_ERROR, "invalid MAX_FRAME_SIZE");
           this.peer.maxFrameSize = value;
           break;
+        case Setting.HEADER_TABLE_SIZE:
+          // our encoder never indexes, but a decoder that shrank its table expects to be told
+          if (value < this.encoderTableSize) this.encoderTableSize = this.tableSizeUpdate = value;
+          break;
         case Setting.ENABLE_PUSH:
           if (value > 1) throw new H2ProtocolError(H2Code.PROTOCOL_ERROR, "invalid ENABLE_PUSH");
           break;
         default:
-          break; // table size (our encoder uses no table), concurrency and list size: nothing to do
+          break; // concurrency and list size: nothing to do
       }
     }
     this.writeFrame(FrameType.SETTINGS, Flag.ACK, 0, EMPTY);
@@ -447,7 +455,8 @@ export class H2Connection {
   }
 
   writeHeaders(streamId: number, headers: HeaderList, endStream: boolean): void {
-    const block = encodeHeaders(headers);
+    const block = encodeHeaders(headers, this.tableSizeUpdate);
+    this.tableSizeUpdate = undefined;
     const max = this.peer.maxFrameSize;
     let off = 0;
     let first = true;

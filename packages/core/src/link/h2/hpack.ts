@@ -225,8 +225,10 @@ const SENSITIVE = new Set(["authorization", "proxy-authorization", "cookie"]);
  * Encode a header list as literals that are never indexed: no shared table state,
  * so the same bytes mean the same thing to any decoder. Names must be lower case.
  */
-export function encodeHeaders(headers: ReadonlyArray<readonly [string, string]>): Uint8Array {
+export function encodeHeaders(headers: ReadonlyArray<readonly [string, string]>, tableSizeUpdate?: number): Uint8Array {
   const out: number[] = [];
+  // the peer lowered SETTINGS_HEADER_TABLE_SIZE: the first block after it says so (RFC 7541 §4.2)
+  if (tableSizeUpdate !== undefined) writeInt(out, 0x20, 5, tableSizeUpdate);
   for (const [name, value] of headers) {
     // fully indexed static entries where one matches exactly (":method: POST", ":status: 200", ...)
     const exact = STATIC.findIndex(([n, v]) => n === name && v === value && v !== "");
