@@ -101,6 +101,20 @@ describe("our HTTP/2 server, node:http2 client", () => {
     expect(got[0]!.toString()).toBe("small table");
   });
 
+  it("reads padded HEADERS and DATA frames (nghttp2's maximum padding strategy) and gives the padding back to the window", async () => {
+    const { url } = await ourServer((s) => s.start((m) => s.write(Uint8Array.from(m)), () => s.end()));
+    const client = http2.connect(url, { paddingStrategy: http2.constants.PADDING_STRATEGY_MAX });
+    cleanups.push(() => client.destroy());
+    const req = client.request({ ":method": "POST", ":path": OPEN_CHANNEL_PATH, "content-type": "application/grpc" });
+    const got: Buffer[] = [];
+    req.on("data", deframer((m) => got.push(Buffer.from(m))));
+    req.on("error", () => {});
+    // well past our 4 MiB stream window once padding is counted: credit must come back for it too
+    for (let i = 0; i < 400; i++) req.write(grpcFrame(payload(20_000, i)));
+    await until("echoes", () => (got.length === 400 ? true : undefined), 20_000);
+    expect(got.every((m, i) => m.equals(payload(20_000, i)))).toBe(true);
+  });
+
   it("refuses an unknown method and a failed authorization with a trailers-only status", async () => {
     const { url } = await ourServer(() => {}, (h) => (h.authorization === "Bearer good" ? undefined : new SlimError("AUTH", "bad token")));
     const client = http2.connect(url);
@@ -143,8 +157,8 @@ describe("our HTTP/2 server, node:http2 client", () => {
 });
 
 describe("our HTTP/2 client, node:http2 server", () => {
-  async function nodeServer(handler: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void): Promise<URL> {
-    const server = http2.createServer();
+  async function nodeServer(handler: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void, options: http2.ServerOptions = {}): Promise<URL> {
+    const server = http2.createServer(options);
     server.on("stream", handler);
     const sessions = new Set<http2.Http2Session>();
     server.on("session", (s) => sessions.add(s));
@@ -180,6 +194,21 @@ describe("our HTTP/2 client, node:http2 server", () => {
     expect(got.length).toBe(SIZES.length);
     SIZES.forEach((n, i) => expect(got[i]!.equals(payload(n, i)), `message ${i}`).toBe(true));
     expect(closed!.message).toMatch(/ended by peer/);
+  });
+
+  it("reads a server's padded frames and a response header block split over CONTINUATION frames", async () => {
+    const url = await nodeServer((stream) => {
+      // 40 KiB of response headers: more than one frame
+      stream.respond({ ":status": 200, "content-type": "application/grpc", "x-big": "v".repeat(40_000) });
+      stream.on("data", deframer((m) => stream.write(grpcFrame(m))));
+    }, { paddingStrategy: http2.constants.PADDING_STRATEGY_MAX, maxHeaderListSize: 128 * 1024 });
+    const { stream } = dialChannel(url, {});
+    const got: Buffer[] = [];
+    stream.start((m) => got.push(Buffer.from(m)), () => {});
+    for (let i = 0; i < 50; i++) stream.write(payload(30_000, i));
+    await until("echoes", () => (got.length === 50 ? true : undefined), 20_000);
+    expect(got.every((m, i) => m.equals(payload(30_000, i)))).toBe(true);
+    stream.destroy();
   });
 
   it("tells the stream why the connection failed (a refused connect)", async () => {
