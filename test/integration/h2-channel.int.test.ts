@@ -201,7 +201,7 @@ describe("our HTTP/2 client, node:http2 server", () => {
       // 40 KiB of response headers: more than one frame
       stream.respond({ ":status": 200, "content-type": "application/grpc", "x-big": "v".repeat(40_000) });
       stream.on("data", deframer((m) => stream.write(grpcFrame(m))));
-    }, { paddingStrategy: http2.constants.PADDING_STRATEGY_MAX, maxHeaderListSize: 128 * 1024 });
+    }, { paddingStrategy: http2.constants.PADDING_STRATEGY_MAX, settings: { maxHeaderListSize: 128 * 1024 } });
     const { stream } = dialChannel(url, {});
     const got: Buffer[] = [];
     stream.start((m) => got.push(Buffer.from(m)), () => {});
