@@ -14,18 +14,29 @@ export interface Replier {
 }
 
 
+/**
+ * A payload decoded from a link is a view into the socket read it arrived in (up to 64 KiB,
+ * shared with the messages around it). One the app keeps would keep that whole read alive,
+ * so a payload much smaller than its buffer gets its own copy.
+ */
+function ownBytes(b: Uint8Array): Uint8Array {
+  return b.byteLength * 8 < b.buffer.byteLength ? b.slice() : b;
+}
+
 export class ReceivedMessage implements SessionMessage {
   readonly #session: Replier;
+  readonly payload: Uint8Array;
 
   constructor(
     readonly source: Name,
     readonly payloadType: string,
     readonly metadata: Record<string, string>,
-    readonly payload: Uint8Array,
+    payload: Uint8Array,
     readonly messageId: number,
     session: Replier,
   ) {
     this.#session = session;
+    this.payload = ownBytes(payload);
   }
 
   /** The payload as UTF-8 text. */
