@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Name } from "@slim-ts/core";
+import { proto } from "@slim-ts/core/internal";
 import { startNode } from "@slim-ts/node-embedded";
 import { describe, expect, it } from "vitest";
 import { startOfficialApp, startOfficialNode, type RecvItem } from "../helpers/official/index.js";
@@ -100,5 +101,38 @@ describe("slim-ts node linked to an official node over TLS", () => {
     expect(texts(await alice.recv({ n: 10, timeoutMs: 15_000 }))).toEqual(Array.from({ length: 10 }, (_, i) => `b-${i}`));
     const link = ours.status().connections.find((c) => c.id === peer.id)!;
     expect(link.mac).toBe(true);
+  });
+});
+
+describe("our client's link to an official node that restarts", () => {
+  it("reconnects with the same link id, replays its subscription, and an official app on the new node reaches it", async () => {
+    const first = await startOfficialNode();
+    const port = first.port;
+    const bob = await tsClient(first.url, "bob");
+    const linkId = bob.up.link.info.linkId;
+    try {
+      await first.close();
+      await waitFor(() => !bob.up.link.isUp, "link down");
+      await using second = await startOfficialNode({ port });
+      await waitFor(() => bob.up.link.isUp, "link up again", 15_000);
+      expect(bob.up.link.info.linkId).toBe(linkId);
+      await using alice = await startOfficialApp({ name: "org/ns/alice", url: second.url });
+      await alice.route("org/ts/bob");
+      const reader = (async () => {
+        for await (const m of bob.ep.messages()) {
+          if (m.messageType.case !== "publish") continue;
+          // the official app opens a p2p session: its first message is a discovery request
+          return m.messageType.value.session?.sessionMessageType;
+        }
+        return undefined;
+      })();
+      const creating = alice.create({ type: "p2p", peer: "org/ts/bob", mls: false, maxRetries: 1, intervalMs: 500 }).catch(() => undefined);
+      const arrived = await Promise.race([reader, new Promise<undefined>((r) => setTimeout(() => r(undefined), 10_000))]);
+      // bob's replayed subscription made it reachable: the official app's session setup arrived
+      expect(arrived).toBe(proto.SessionMessageType.DISCOVERY_REQUEST);
+      await creating;
+    } finally {
+      await bob.close();
+    }
   });
 });
