@@ -2,7 +2,8 @@
 // Copyright the slim-ts authors
 
 import type { SessionMessage } from "@slim-ts/core";
-import type { RecvItem } from "./official/index.js";
+import { expect } from "vitest";
+import type { OfficialApp, RecvItem } from "./official/index.js";
 
 /** Official recv results as texts, errors marked. */
 export const texts = (items: RecvItem[]): string[] => items.map((m) => ("error" in m ? `ERROR ${m.error}` : m.text));
@@ -75,4 +76,22 @@ export async function nextTexts(session: AsyncIterable<SessionMessage>, n: numbe
   let r = readers.get(session);
   if (r === undefined) readers.set(session, (r = reader(session)));
   return (await r.take(n, timeoutMs)).map((m) => m.text());
+}
+
+/**
+ * `alice` opens an MLS p2p session to `bob` (routes both ways first); `n` messages go each way and
+ * must arrive in order. Returns what bob received, for checks of its own.
+ */
+export async function mlsP2pBothWays(alice: OfficialApp, bob: OfficialApp, n: number): Promise<RecvItem[]> {
+  await alice.route(bob.name);
+  await bob.route(alice.name);
+  const listening = bob.listen({ timeoutMs: 20_000 });
+  await alice.create({ type: "p2p", peer: bob.name, mls: true });
+  expect((await listening).mls).toBe(true);
+  for (let i = 0; i < n; i++) await alice.publish({ text: `a-${i}`, wait: false });
+  const atBob = await bob.recv({ n, timeoutMs: 15_000 });
+  expect(texts(atBob)).toEqual(Array.from({ length: n }, (_, i) => `a-${i}`));
+  for (let i = 0; i < n; i++) await bob.publish({ text: `b-${i}`, wait: false });
+  expect(texts(await alice.recv({ n, timeoutMs: 15_000 }))).toEqual(Array.from({ length: n }, (_, i) => `b-${i}`));
+  return atBob;
 }

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { SlimError } from "@slim-ts/core";
 import { OPEN_CHANNEL_PATH, createChannelServer, dialChannel, type ChannelServer, type FrameStream } from "@slim-ts/core/internal";
 import { encodeHeaders } from "../../packages/core/src/link/h2/hpack.js";
+import { waitFor } from "../helpers/wait.js";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -50,19 +51,6 @@ async function ourServer(
   return { server, url: `http://127.0.0.1:${port}` };
 }
 
-function until<T>(what: string, f: () => T | undefined, ms = 10_000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const tick = () => {
-      const v = f();
-      if (v !== undefined) return resolve(v);
-      if (Date.now() - t0 > ms) return reject(new Error(`timed out: ${what}`));
-      setTimeout(tick, 5);
-    };
-    tick();
-  });
-}
-
 describe("our HTTP/2 server, node:http2 client", () => {
   it("echoes messages of 10 B to 3 MiB in order (the client's 64 KiB window makes us wait for WINDOW_UPDATEs), then ends with status 0", async () => {
     let closedWith: SlimError | undefined;
@@ -80,10 +68,10 @@ describe("our HTTP/2 server, node:http2 client", () => {
     let trailers: http2.IncomingHttpHeaders | undefined;
     req.on("trailers", (t) => (trailers = t));
     for (const [i, n] of SIZES.entries()) req.write(grpcFrame(payload(n, i)));
-    await until("echoes", () => (got.length === SIZES.length ? true : undefined));
+    await waitFor(() => got.length === SIZES.length, "echoes");
     SIZES.forEach((n, i) => expect(got[i]!.equals(payload(n, i)), `message ${i}`).toBe(true));
     req.end();
-    await until("trailers", () => trailers);
+    await waitFor(() => trailers !== undefined, "trailers");
     expect(trailers!["grpc-status"]).toBe("0");
     expect(closedWith?.message).toMatch(/ended by peer/);
   });
@@ -97,7 +85,7 @@ describe("our HTTP/2 server, node:http2 client", () => {
     req.on("data", deframer((m) => got.push(Buffer.from(m))));
     req.on("error", () => {});
     req.write(grpcFrame(Buffer.from("small table")));
-    await until("echo", () => got[0]);
+    await waitFor(() => got[0] !== undefined, "echo");
     expect(got[0]!.toString()).toBe("small table");
   });
 
@@ -111,7 +99,7 @@ describe("our HTTP/2 server, node:http2 client", () => {
     req.on("error", () => {});
     // well past our 4 MiB stream window once padding is counted: credit must come back for it too
     for (let i = 0; i < 400; i++) req.write(grpcFrame(payload(20_000, i)));
-    await until("echoes", () => (got.length === 400 ? true : undefined), 20_000);
+    await waitFor(() => got.length === 400, "echoes", 20_000);
     expect(got.every((m, i) => m.equals(payload(20_000, i)))).toBe(true);
   });
 
@@ -145,13 +133,13 @@ describe("our HTTP/2 server, node:http2 client", () => {
     req.on("error", () => {});
     const MiB = 1024 * 1024;
     for (let i = 0; i < 6; i++) req.write(grpcFrame(Buffer.alloc(MiB, i)));
-    await until("stream", () => stream);
+    await waitFor(() => stream !== undefined, "stream");
     await new Promise((r) => setTimeout(r, 300));
     expect(got).toEqual([]);
     // our 4 MiB stream window: the rest is still queued in the client
     expect(req.writableLength).toBeGreaterThan(MiB);
     stream!.resume();
-    await until("all six", () => (got.length === 6 ? true : undefined));
+    await waitFor(() => got.length === 6, "all six");
     expect(got).toEqual([0, 1, 2, 3, 4, 5]);
   });
 });
@@ -187,7 +175,7 @@ describe("our HTTP/2 client, node:http2 server", () => {
     let closed: SlimError | undefined;
     stream.start((m) => got.push(Buffer.from(m)), (err) => (closed = err));
     for (const [i, n] of SIZES.entries()) stream.write(payload(n, i));
-    await until("closed", () => closed);
+    await waitFor(() => closed !== undefined, "closed");
     expect(seen![":path"]).toBe(OPEN_CHANNEL_PATH);
     expect(seen!["content-type"]).toBe("application/grpc");
     expect(seen!.authorization).toBe("Bearer abc");
@@ -206,7 +194,7 @@ describe("our HTTP/2 client, node:http2 server", () => {
     const got: Buffer[] = [];
     stream.start((m) => got.push(Buffer.from(m)), () => {});
     for (let i = 0; i < 50; i++) stream.write(payload(30_000, i));
-    await until("echoes", () => (got.length === 50 ? true : undefined), 20_000);
+    await waitFor(() => got.length === 50, "echoes", 20_000);
     expect(got.every((m, i) => m.equals(payload(30_000, i)))).toBe(true);
     stream.destroy();
   });
@@ -219,7 +207,7 @@ describe("our HTTP/2 client, node:http2 server", () => {
     const { stream } = dialChannel(new URL(`http://127.0.0.1:${port}`), {});
     let closed: SlimError | undefined;
     stream.start(() => {}, (err) => (closed = err));
-    await until("closed", () => closed);
+    await waitFor(() => closed !== undefined, "closed");
     expect(closed!.message).toMatch(/ECONNREFUSED/);
   });
 
@@ -230,7 +218,7 @@ describe("our HTTP/2 client, node:http2 server", () => {
     const { stream } = dialChannel(url, {});
     let closed: SlimError | undefined;
     stream.start(() => {}, (err) => (closed = err));
-    await until("closed", () => closed);
+    await waitFor(() => closed !== undefined, "closed");
     expect(closed!.code).toBe("AUTH");
     expect(closed!.message).toMatch(/no such token/);
   });
@@ -254,7 +242,7 @@ describe("keepalive", () => {
     let closed: SlimError | undefined;
     stream.start(() => {}, (err) => (closed = err));
     connection.keepalive(50, 100);
-    await until("closed", () => closed, 5_000);
+    await waitFor(() => closed !== undefined, "closed", 5_000);
     expect(closed!.message).toMatch(/keepalive/);
     expect(connection.closed).toBe(true);
   });
@@ -285,7 +273,7 @@ describe("keepalive", () => {
     stream.start((m) => got.push(Buffer.from(m).toString()), () => {});
     await sockClosed;
     stream.write(Buffer.from("alive"));
-    await until("echo", () => got[0]);
+    await waitFor(() => got[0] !== undefined, "echo");
     expect(got).toEqual(["alive"]);
     expect(server.connections).toBe(1);
     stream.destroy();
@@ -342,7 +330,7 @@ describe("our HTTP/2 server, broken and hostile peers", () => {
     const got: Buffer[] = [];
     stream.start((m) => got.push(Buffer.from(m)), () => {});
     stream.write(Buffer.from("still here"));
-    await until("echo", () => got[0]);
+    await waitFor(() => got[0] !== undefined, "echo");
     expect(got[0]!.toString()).toBe("still here");
     stream.destroy();
   });

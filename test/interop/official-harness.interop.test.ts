@@ -9,8 +9,9 @@ import { createRequire } from "node:module";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   oneWayRate, startOfficialApp, startOfficialNode,
-  type OfficialApp, type OfficialNode, type Received, type RecvItem,
+  type OfficialApp, type OfficialNode, type Received,
 } from "../helpers/official/index.js";
+import { texts } from "../helpers/sessions.js";
 
 function bindingsMissing(): string | null {
   try {
@@ -22,7 +23,6 @@ function bindingsMissing(): string | null {
 }
 const skipReason = bindingsMissing();
 
-const texts = (items: RecvItem[]) => items.map((m) => ("error" in m ? `ERROR ${m.error}` : m.text));
 const seq = (prefix: string, n = 20) => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
 
 describe.skipIf(skipReason !== null)(`official harness, official peers only${skipReason ? ` (skipped: ${skipReason})` : ""}`, () => {

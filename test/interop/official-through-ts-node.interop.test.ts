@@ -7,9 +7,10 @@
 import { fileURLToPath } from "node:url";
 import { startNode, type SlimNode } from "@slim-ts/node-embedded";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startOfficialApp, type OfficialApp, type Received, type RecvItem } from "../helpers/official/index.js";
+import { startOfficialApp, type OfficialApp, type Received } from "../helpers/official/index.js";
+import { mlsP2pBothWays, texts } from "../helpers/sessions.js";
 
-const texts = (items: RecvItem[]) => items.map((m) => ("error" in m ? `ERROR ${m.error}` : m.text));
+
 
 describe("official apps through a slim-ts node", () => {
   let node: SlimNode;
@@ -104,14 +105,7 @@ describe("official apps through a slim-ts node over TLS", () => {
       startOfficialApp({ name: "org/ns/tls-bob", url: node.url, tlsCaFile: fixture("ca.pem") }),
     ]);
     apps.push(alice, bob);
-    await alice.route("org/ns/tls-bob");
-    const listening = bob.listen({ timeoutMs: 20_000 });
-    await alice.create({ type: "p2p", peer: "org/ns/tls-bob", mls: true });
-    await listening;
-    for (let i = 0; i < 10; i++) await alice.publish({ text: `a-${i}`, wait: false });
-    expect(texts(await bob.recv({ n: 10, timeoutMs: 15_000 }))).toEqual(Array.from({ length: 10 }, (_, i) => `a-${i}`));
-    for (let i = 0; i < 10; i++) await bob.publish({ text: `b-${i}`, wait: false });
-    expect(texts(await alice.recv({ n: 10, timeoutMs: 15_000 }))).toEqual(Array.from({ length: 10 }, (_, i) => `b-${i}`));
+    await mlsP2pBothWays(alice, bob, 10);
     expect(node.status().connections.filter((c) => c.kind === "edge")).toHaveLength(2);
   });
 });

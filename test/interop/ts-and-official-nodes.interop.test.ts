@@ -10,11 +10,11 @@ import { Name } from "@slim-ts/core";
 import { proto } from "@slim-ts/core/internal";
 import { startNode } from "@slim-ts/node-embedded";
 import { describe, expect, it } from "vitest";
-import { startOfficialApp, startOfficialNode, type RecvItem } from "../helpers/official/index.js";
+import { startOfficialApp, startOfficialNode } from "../helpers/official/index.js";
+import { mlsP2pBothWays } from "../helpers/sessions.js";
 import { tsClient } from "../helpers/ts-clients.js";
 import { waitFor } from "../helpers/wait.js";
 
-const texts = (items: RecvItem[]) => items.map((m) => ("error" in m ? `ERROR ${m.error}` : m.text));
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -28,16 +28,7 @@ describe("slim-ts node peered with an official node", () => {
     // bob's subscription reaches our node through the peer link's route sync
     await waitFor(() => ours.status().subscriptions.some((s) => s.name === "org/ns/bob" && s.conn === peer.id), "bob's route");
 
-    await alice.route("org/ns/bob");
-    await bob.route("org/ns/alice");
-    const listening = bob.listen({ timeoutMs: 20_000 });
-    await alice.create({ type: "p2p", peer: "org/ns/bob", mls: true });
-    expect((await listening).mls).toBe(true);
-
-    for (let i = 0; i < 20; i++) await alice.publish({ text: `a-${i}`, wait: false });
-    expect(texts(await bob.recv({ n: 20, timeoutMs: 15_000 }))).toEqual(Array.from({ length: 20 }, (_, i) => `a-${i}`));
-    for (let i = 0; i < 20; i++) await bob.publish({ text: `b-${i}`, wait: false });
-    expect(texts(await alice.recv({ n: 20, timeoutMs: 15_000 }))).toEqual(Array.from({ length: 20 }, (_, i) => `b-${i}`));
+    await mlsP2pBothWays(alice, bob, 20);
 
     const link = ours.status().connections.find((c) => c.id === peer.id)!;
     expect(link.kind).toBe("peer");
@@ -90,15 +81,7 @@ describe("slim-ts node linked to an official node over TLS", () => {
     await using alice = await startOfficialApp({ name: "org/ns/tls-alice", url: ours.url });
     await using bob = await startOfficialApp({ name: "org/ns/tls-bob", url: official.url, tlsCaFile: fixture("ca.pem") });
     await waitFor(() => ours.status().subscriptions.some((s) => s.name === "org/ns/tls-bob" && s.conn === peer.id), "bob's route");
-    await alice.route("org/ns/tls-bob");
-    await bob.route("org/ns/tls-alice");
-    const listening = bob.listen({ timeoutMs: 20_000 });
-    await alice.create({ type: "p2p", peer: "org/ns/tls-bob", mls: true });
-    expect((await listening).mls).toBe(true);
-    for (let i = 0; i < 10; i++) await alice.publish({ text: `a-${i}`, wait: false });
-    expect(texts(await bob.recv({ n: 10, timeoutMs: 15_000 }))).toEqual(Array.from({ length: 10 }, (_, i) => `a-${i}`));
-    for (let i = 0; i < 10; i++) await bob.publish({ text: `b-${i}`, wait: false });
-    expect(texts(await alice.recv({ n: 10, timeoutMs: 15_000 }))).toEqual(Array.from({ length: 10 }, (_, i) => `b-${i}`));
+    await mlsP2pBothWays(alice, bob, 10);
     const link = ours.status().connections.find((c) => c.id === peer.id)!;
     expect(link.mac).toBe(true);
   });

@@ -12,9 +12,10 @@
 // leaves in one socket write.
 
 import type { Socket } from "node:net";
-import { FrameType, Flag, H2Code, Setting, frameHeader, H2ProtocolError, type PeerSettings, DEFAULT_PEER_SETTINGS } from "./frames.js";
-import { HpackDecoder, HpackError, encodeHeaders, type HeaderList } from "./hpack.js";
+import { DEFAULT_PEER_SETTINGS, Flag, FrameType, H2Code, H2ProtocolError, HeaderBlockReader, Setting, readU32, unpad, type HeaderBlock } from "./frames.js";
+import { HpackDecoder, HpackError, type HeaderList } from "./hpack.js";
 import { H2Stream } from "./stream.js";
+import { EMPTY, FrameWriter } from "./writer.js";
 
 export { H2Stream, type H2StreamEvents } from "./stream.js";
 
@@ -52,7 +53,8 @@ export interface H2ConnectionEvents {
 
 export class H2Connection {
   private readonly streams = new Map<number, H2Stream>();
-  private peer: PeerSettings = { ...DEFAULT_PEER_SETTINGS };
+  /** The peer's SETTINGS_INITIAL_WINDOW_SIZE (its frame size limit is the writer's). */
+  private peerInitialWindow = DEFAULT_PEER_SETTINGS.initialWindowSize;
   private sendWindow = 65_535;
   private recvWindow: number;
   private unackedConn = 0;
@@ -60,31 +62,18 @@ export class H2Connection {
   private inbuf: Buffer | undefined;
   private prefaceSeen: boolean;
   private settingsSeen = false;
-  /** Header block being assembled from HEADERS + CONTINUATION. */
-  private block: { streamId: number; endStream: boolean; parts: Uint8Array[]; bytes: number } | undefined;
+  private readonly blocks = new HeaderBlockReader(MAX_HEADER_BLOCK);
   private lastPeerStream = 0;
   private peerResets = 0;
   private socketError: Error | undefined;
-  /** The dynamic table size our encoder announces (it never inserts): 4096 until the peer asks for less. */
-  private encoderTableSize = 4096;
-  /** A table size update owed at the start of the next header block we send. */
-  private tableSizeUpdate: number | undefined;
   private nextLocalStream = 1;
-  private out: Uint8Array[] = [];
-  private outBytes = 0;
-  private flushQueued = false;
+  readonly writer = new FrameWriter(() => this.flush());
   private readonly dirty = new Set<H2Stream>();
   private closedFlag = false;
   private goingAway = false;
   private pingWaiters: Array<() => void> = [];
   private prefaceTimer: NodeJS.Timeout | undefined;
   private keepaliveTimer: NodeJS.Timeout | undefined;
-  private readonly flushNow = () => this.flush();
-  /** A microtask flush already ran this event-loop turn (cleared when the turn ends). */
-  private flushedThisTurn = false;
-  private readonly endTurn = () => {
-    this.flushedThisTurn = false;
-  };
 
   constructor(
     private readonly socket: Socket,
@@ -99,15 +88,15 @@ export class H2Connection {
     // the socket's own error (refused, reset, a TLS failure) is what the streams are told on close
     socket.on("error", (err: Error) => (this.socketError ??= err));
     socket.on("close", () => this.onSocketClose());
-    if (role === "client") this.push(PREFACE);
+    if (role === "client") this.writer.raw(PREFACE);
     const settings: Array<[number, number]> = [
       [Setting.INITIAL_WINDOW_SIZE, limits.streamWindow],
       [Setting.MAX_HEADER_LIST_SIZE, limits.maxHeaderListSize],
     ];
     if (role === "client") settings.push([Setting.ENABLE_PUSH, 0]);
     else settings.push([Setting.MAX_CONCURRENT_STREAMS, limits.maxConcurrentStreams]);
-    this.writeSettings(settings);
-    if (limits.connectionWindow > 65_535) this.writeWindowUpdate(0, limits.connectionWindow - 65_535);
+    this.writer.settings(settings);
+    if (limits.connectionWindow > 65_535) this.writer.windowUpdate(0, limits.connectionWindow - 65_535);
     // a server connection must open a stream soon (official clients open theirs at once), a client's get SETTINGS
     const what = role === "server" ? "no request" : "no SETTINGS";
     this.prefaceTimer = setTimeout(() => this.fail(H2Code.PROTOCOL_ERROR, `${what} within ${limits.openTimeoutMs} ms`), limits.openTimeoutMs);
@@ -119,7 +108,7 @@ export class H2Connection {
   }
 
   get socketBuffered(): number {
-    return this.outBytes + this.socket.writableLength;
+    return this.writer.buffered + this.socket.writableLength;
   }
 
   get remoteAddress(): string {
@@ -132,13 +121,13 @@ export class H2Connection {
   request(headers: HeaderList): H2Stream {
     const id = this.nextLocalStream;
     this.nextLocalStream += 2;
-    const s = new H2Stream(id, this, this.peer.initialWindowSize, this.limits.streamWindow);
+    const s = new H2Stream(id, this, this.peerInitialWindow, this.limits.streamWindow);
     if (this.closedFlag) {
       queueMicrotask(() => s.gone(undefined, "connection closed"));
       return s;
     }
     this.streams.set(id, s);
-    this.writeHeaders(id, headers, false);
+    this.writer.headers(id, headers, false);
     return s;
   }
 
@@ -147,7 +136,7 @@ export class H2Connection {
     if (this.closedFlag) return;
     this.pingWaiters.push(cb);
     const p = new Uint8Array(8);
-    this.writeFrame(FrameType.PING, 0, 0, p);
+    this.writer.frame(FrameType.PING, 0, 0, p);
   }
 
   /** PING every `timeMs`; a peer that does not answer within `timeoutMs` loses the connection. */
@@ -165,7 +154,7 @@ export class H2Connection {
   close(): void {
     if (this.closedFlag || this.goingAway) return;
     this.goingAway = true;
-    this.writeGoaway(H2Code.NO_ERROR, "");
+    this.writer.goaway(this.lastPeerStream, H2Code.NO_ERROR, "");
     this.flush();
     this.socket.end();
   }
@@ -218,16 +207,16 @@ export class H2Connection {
     if (!this.settingsSeen && !(type === FrameType.SETTINGS && (flags & Flag.ACK) === 0)) {
       throw new H2ProtocolError(H2Code.PROTOCOL_ERROR, "the first frame must be SETTINGS");
     }
-    if (this.block !== undefined && type !== FrameType.CONTINUATION) {
+    if (this.blocks.open && type !== FrameType.CONTINUATION) {
       throw new H2ProtocolError(H2Code.PROTOCOL_ERROR, "header block interrupted");
     }
     switch (type) {
       case FrameType.DATA:
         return this.onData(flags, streamId, payload);
       case FrameType.HEADERS:
-        return this.onHeaders(flags, streamId, payload);
+        return this.onHeaderBlock(this.blocks.headers(flags, streamId, payload));
       case FrameType.CONTINUATION:
-        return this.onContinuation(flags, streamId, payload);
+        return this.onHeaderBlock(this.blocks.continuation(flags, streamId, payload));
       case FrameType.RST_STREAM: {
         if (streamId === 0 || payload.length !== 4) throw new H2ProtocolError(H2Code.PROTOCOL_ERROR, "malformed RST_STREAM");
         const s = this.streams.get(streamId);
@@ -241,7 +230,7 @@ export class H2Connection {
       case FrameType.PING:
         if (streamId !== 0 || payload.length !== 8) throw new H2ProtocolError(H2Code.PROTOCOL_ERROR, "malformed PING");
         if (flags & Flag.ACK) this.pingWaiters.shift()?.();
-        else this.writeFrame(FrameType.PING, Flag.ACK, 0, Uint8Array.from(payload));
+        else this.writer.frame(FrameType.PING, Flag.ACK, 0, Uint8Array.from(payload));
         return;
       case FrameType.GOAWAY:
         if (streamId !== 0 || payload.length < 8) throw new H2ProtocolError(H2Code.PROTOCOL_ERROR, "malformed GOAWAY");
@@ -274,7 +263,7 @@ export class H2Connection {
       if (s === undefined && streamId > this.lastPeerStream && (streamId & 1) === (this.role === "server" ? 1 : 0)) {
         throw new H2ProtocolError(H2Code.PROTOCOL_ERROR, "DATA on an idle stream");
       }
-      this.writeReset(streamId, H2Code.STREAM_CLOSED);
+      this.writer.reset(streamId, H2Code.STREAM_CLOSED);
       return;
     }
     s.recvWindow -= payload.length;
@@ -290,32 +279,10 @@ export class H2Connection {
     s.receive(data, (flags & Flag.END_STREAM) !== 0);
   }
 
-  private onHeaders(flags: number, streamId: number, payload: Uint8Array): void {
-    if (streamId === 0) throw new H2ProtocolError(H2Code.PROTOCOL_ERROR, "HEADERS on stream 0");
-    let frag = unpad(flags, payload);
-    if (flags & Flag.PRIORITY) {
-      if (frag.length < 5) throw new H2ProtocolError(H2Code.PROTOCOL_ERROR, "malformed HEADERS priority");
-      frag = frag.subarray(5);
-    }
-    this.block = { streamId, endStream: (flags & Flag.END_STREAM) !== 0, parts: [frag], bytes: frag.length };
-    if (flags & Flag.END_HEADERS) this.onHeaderBlock();
-  }
-
-  private onContinuation(flags: number, streamId: number, payload: Uint8Array): void {
-    const b = this.block;
-    if (b === undefined || b.streamId !== streamId) throw new H2ProtocolError(H2Code.PROTOCOL_ERROR, "unexpected CONTINUATION");
-    b.bytes += payload.length;
-    if (b.bytes > MAX_HEADER_BLOCK) throw new H2ProtocolError(H2Code.ENHANCE_YOUR_CALM, "header block too large");
-    b.parts.push(payload);
-    if (flags & Flag.END_HEADERS) this.onHeaderBlock();
-  }
-
-  private onHeaderBlock(): void {
-    const b = this.block!;
-    this.block = undefined;
-    const block = b.parts.length === 1 ? b.parts[0]! : Buffer.concat(b.parts);
+  private onHeaderBlock(b: HeaderBlock | undefined): void {
+    if (b === undefined) return; // CONTINUATION frames to come
     // decoded even for a stream we refuse: the decoder's table must see every block
-    const headers = this.decoder.decode(block);
+    const headers = this.decoder.decode(b.block);
     const s = this.streams.get(b.streamId);
     if (s !== undefined) {
       if (s.remoteEnded) throw new H2ProtocolError(H2Code.STREAM_CLOSED, "HEADERS after END_STREAM");
@@ -332,10 +299,10 @@ export class H2Connection {
     this.lastPeerStream = b.streamId;
     clearTimeout(this.prefaceTimer);
     if (this.goingAway || this.streams.size >= this.limits.maxConcurrentStreams) {
-      this.writeReset(b.streamId, H2Code.REFUSED_STREAM);
+      this.writer.reset(b.streamId, H2Code.REFUSED_STREAM);
       return;
     }
-    const st = new H2Stream(b.streamId, this, this.peer.initialWindowSize, this.limits.streamWindow);
+    const st = new H2Stream(b.streamId, this, this.peerInitialWindow, this.limits.streamWindow);
     this.streams.set(b.streamId, st);
     if (b.endStream) st.remoteEnded = true;
     if (this.events.onRequest === undefined) st.reset(H2Code.REFUSED_STREAM);
@@ -357,8 +324,8 @@ export class H2Connection {
       switch (id) {
         case Setting.INITIAL_WINDOW_SIZE: {
           if (value > MAX_WINDOW) throw new H2ProtocolError(H2Code.FLOW_CONTROL_ERROR, "INITIAL_WINDOW_SIZE too large");
-          const delta = value - this.peer.initialWindowSize;
-          this.peer.initialWindowSize = value;
+          const delta = value - this.peerInitialWindow;
+          this.peerInitialWindow = value;
           for (const s of this.streams.values()) {
             s.sendWindow += delta;
             if (s.sendWindow > MAX_WINDOW) throw new H2ProtocolError(H2Code.FLOW_CONTROL_ERROR, "stream window overflow");
@@ -368,11 +335,10 @@ export class H2Connection {
         }
         case Setting.MAX_FRAME_SIZE:
           if (value < 16_384 || value > 16_777_215) throw new H2ProtocolError(H2Code.PROTOCOL_ERROR, "invalid MAX_FRAME_SIZE");
-          this.peer.maxFrameSize = value;
+          this.writer.maxFrameSize = value;
           break;
         case Setting.HEADER_TABLE_SIZE:
-          // our encoder never indexes, but a decoder that shrank its table expects to be told
-          if (value < this.encoderTableSize) this.encoderTableSize = this.tableSizeUpdate = value;
+          this.writer.peerTableSize(value);
           break;
         case Setting.ENABLE_PUSH:
           if (value > 1) throw new H2ProtocolError(H2Code.PROTOCOL_ERROR, "invalid ENABLE_PUSH");
@@ -381,7 +347,7 @@ export class H2Connection {
           break; // concurrency and list size: nothing to do
       }
     }
-    this.writeFrame(FrameType.SETTINGS, Flag.ACK, 0, EMPTY);
+    this.writer.frame(FrameType.SETTINGS, Flag.ACK, 0, EMPTY);
   }
 
   private onWindowUpdate(streamId: number, payload: Uint8Array): void {
@@ -404,7 +370,7 @@ export class H2Connection {
   /** Received bytes were delivered: give credit back in large steps. */
   credit(s: H2Stream, n: number): void {
     const streamCredit = s.takeCredit(this.limits.streamWindow >>> 2);
-    if (streamCredit > 0) this.writeWindowUpdate(s.id, streamCredit);
+    if (streamCredit > 0) this.writer.windowUpdate(s.id, streamCredit);
     this.creditConnection(n);
   }
 
@@ -412,7 +378,7 @@ export class H2Connection {
     this.unackedConn += n;
     if (this.unackedConn >= this.limits.connectionWindow >>> 2) {
       this.recvWindow += this.unackedConn;
-      this.writeWindowUpdate(0, this.unackedConn);
+      this.writer.windowUpdate(0, this.unackedConn);
       this.unackedConn = 0;
     }
   }
@@ -421,90 +387,11 @@ export class H2Connection {
 
   schedule(s: H2Stream): void {
     this.dirty.add(s);
-    this.queueFlush();
-  }
-
-  /**
-   * The first write of an event-loop turn leaves at the end of the current microtask
-   * queue (lowest latency); writes later in the same turn wait for the turn to end
-   * (setImmediate) and leave together. A producer whose messages each finish in a
-   * separate microtask chain (sealing, awaited sends) would otherwise cost one socket
-   * write per message.
-   */
-  private queueFlush(): void {
-    if (this.flushQueued) return;
-    this.flushQueued = true;
-    if (this.flushedThisTurn) setImmediate(this.flushNow);
-    else {
-      this.flushedThisTurn = true;
-      setImmediate(this.endTurn);
-      queueMicrotask(this.flushNow);
-    }
-  }
-
-  private push(bytes: Uint8Array): void {
-    this.out.push(bytes);
-    this.outBytes += bytes.length;
-    this.queueFlush();
-  }
-
-  writeFrame(type: number, flags: number, streamId: number, payload: Uint8Array): void {
-    if (this.closedFlag) return;
-    this.push(frameHeader(payload.length, type, flags, streamId));
-    if (payload.length > 0) this.push(payload);
-  }
-
-  writeHeaders(streamId: number, headers: HeaderList, endStream: boolean): void {
-    const block = encodeHeaders(headers, this.tableSizeUpdate);
-    this.tableSizeUpdate = undefined;
-    const max = this.peer.maxFrameSize;
-    let off = 0;
-    let first = true;
-    do {
-      const part = block.subarray(off, off + max);
-      off += part.length;
-      const last = off >= block.length;
-      const type = first ? FrameType.HEADERS : FrameType.CONTINUATION;
-      const flags = (first && endStream ? Flag.END_STREAM : 0) | (last ? Flag.END_HEADERS : 0);
-      this.writeFrame(type, flags, streamId, part);
-      first = false;
-    } while (off < block.length);
-  }
-
-  writeReset(streamId: number, code: number): void {
-    const p = new Uint8Array(4);
-    writeU32(p, 0, code);
-    this.writeFrame(FrameType.RST_STREAM, 0, streamId, p);
-  }
-
-  private writeWindowUpdate(streamId: number, inc: number): void {
-    const p = new Uint8Array(4);
-    writeU32(p, 0, inc);
-    this.writeFrame(FrameType.WINDOW_UPDATE, 0, streamId, p);
-  }
-
-  private writeSettings(settings: Array<[number, number]>): void {
-    const p = new Uint8Array(settings.length * 6);
-    settings.forEach(([id, v], i) => {
-      p[i * 6] = id >>> 8;
-      p[i * 6 + 1] = id & 0xff;
-      writeU32(p, i * 6 + 2, v);
-    });
-    this.writeFrame(FrameType.SETTINGS, 0, 0, p);
-  }
-
-  private writeGoaway(code: number, debug: string): void {
-    const d = Buffer.from(debug.slice(0, 200), "utf8");
-    const p = new Uint8Array(8 + d.length);
-    writeU32(p, 0, this.lastPeerStream);
-    writeU32(p, 4, code);
-    p.set(d, 8);
-    this.writeFrame(FrameType.GOAWAY, 0, 0, p);
+    this.writer.schedule();
   }
 
   /** Move queued stream data into DATA frames as the windows allow, then write everything in one go. */
   private flush(): void {
-    this.flushQueued = false;
     if (this.closedFlag) return;
     const drained: H2Stream[] = [];
     for (const s of this.dirty) {
@@ -513,57 +400,24 @@ export class H2Connection {
         continue;
       }
       const hadData = s.queuedBytes > 0;
-      this.frameData(s);
+      this.sendWindow -= this.writer.data(s, this.sendWindow);
       if (s.queuedBytes === 0) {
         this.dirty.delete(s);
         if (s.trailers !== undefined && !s.localEnded) {
           const t = s.trailers;
-          if (t.length === 0) this.writeFrame(FrameType.DATA, Flag.END_STREAM, s.id, EMPTY);
-          else this.writeHeaders(s.id, t, true);
+          if (t.length === 0) this.writer.frame(FrameType.DATA, Flag.END_STREAM, s.id, EMPTY);
+          else this.writer.headers(s.id, t, true);
           this.endedLocally(s);
         }
       }
       if (hadData) drained.push(s);
     }
-    if (this.out.length === 0) return;
-    const bytes = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out, this.outBytes);
-    this.out = [];
-    this.outBytes = 0;
+    const bytes = this.writer.take();
+    if (bytes === undefined) return;
     const notify = drained.length === 0 ? undefined : () => {
       for (const s of drained) for (const cb of s.drainListeners) cb();
     };
     this.socket.write(bytes, notify);
-  }
-
-  private frameData(s: H2Stream): void {
-    const max = this.peer.maxFrameSize;
-    while (s.queuedBytes > 0) {
-      const room = Math.min(s.sendWindow, this.sendWindow, max);
-      if (room <= 0) return;
-      const n = Math.min(room, s.queuedBytes);
-      this.push(frameHeader(n, FrameType.DATA, 0, s.id));
-      // walk the queue by index: shifting a long array one entry at a time is quadratic
-      const q = s.queue;
-      let i = 0;
-      let left = n;
-      while (left > 0) {
-        const head = q[i]!;
-        if (head.length <= left) {
-          this.push(head);
-          i++;
-          left -= head.length;
-        } else {
-          this.push(head.subarray(0, left));
-          q[i] = head.subarray(left);
-          left = 0;
-        }
-      }
-      if (i === q.length) q.length = 0;
-      else q.splice(0, i);
-      s.queuedBytes -= n;
-      s.sendWindow -= n;
-      this.sendWindow -= n;
-    }
   }
 
   // ---- teardown -------------------------------------------------------------
@@ -575,7 +429,7 @@ export class H2Connection {
   endedLocally(s: H2Stream): void {
     s.localEnded = true;
     if (this.role === "server" && !s.remoteEnded) {
-      this.writeReset(s.id, H2Code.NO_ERROR);
+      this.writer.reset(s.id, H2Code.NO_ERROR);
       this.closeStream(s, undefined, "stream complete", false);
       return;
     }
@@ -598,7 +452,7 @@ export class H2Connection {
   /** A connection error: GOAWAY with the code, then close. */
   private fail(code: number, reason: string): void {
     if (this.closedFlag) return;
-    this.writeGoaway(code, reason);
+    this.writer.goaway(this.lastPeerStream, code, reason);
     this.flush();
     this.socket.end();
     setTimeout(() => this.socket.destroy(), 1_000).unref();
@@ -617,30 +471,8 @@ export class H2Connection {
     this.inbuf = undefined;
     const reason = err?.message ?? "connection closed";
     for (const s of [...this.streams.values()]) this.closeStream(s, undefined, reason, false);
-    this.out = [];
-    this.outBytes = 0;
+    this.writer.discard();
     this.pingWaiters = [];
     this.events.onClose?.(err);
   }
-}
-
-const EMPTY = new Uint8Array(0);
-
-function unpad(flags: number, payload: Uint8Array): Uint8Array {
-  if ((flags & Flag.PADDED) === 0) return payload;
-  if (payload.length < 1) throw new H2ProtocolError(H2Code.PROTOCOL_ERROR, "padded frame without a pad length");
-  const pad = payload[0]!;
-  if (pad >= payload.length) throw new H2ProtocolError(H2Code.PROTOCOL_ERROR, "padding exceeds the frame");
-  return payload.subarray(1, payload.length - pad);
-}
-
-function readU32(b: Uint8Array, off: number): number {
-  return ((b[off]! << 24) | (b[off + 1]! << 16) | (b[off + 2]! << 8) | b[off + 3]!) >>> 0;
-}
-
-function writeU32(b: Uint8Array, off: number, v: number): void {
-  b[off] = v >>> 24;
-  b[off + 1] = (v >>> 16) & 0xff;
-  b[off + 2] = (v >>> 8) & 0xff;
-  b[off + 3] = v & 0xff;
 }

@@ -40,12 +40,8 @@ export const H2Code = {
   ENHANCE_YOUR_CALM: 0xb,
 } as const;
 
-export interface PeerSettings {
-  initialWindowSize: number;
-  maxFrameSize: number;
-}
-
-export const DEFAULT_PEER_SETTINGS: PeerSettings = { initialWindowSize: 65_535, maxFrameSize: 16_384 };
+/** What a peer's SETTINGS mean until it sends others. */
+export const DEFAULT_PEER_SETTINGS: { readonly initialWindowSize: number; readonly maxFrameSize: number } = { initialWindowSize: 65_535, maxFrameSize: 16_384 };
 
 /** A connection error: the connection is closed with GOAWAY carrying `code`. */
 export class H2ProtocolError extends Error {
@@ -69,4 +65,68 @@ export function frameHeader(length: number, type: number, flags: number, streamI
   h[7] = (streamId >>> 8) & 0xff;
   h[8] = streamId & 0xff;
   return h;
+}
+
+export function readU32(b: Uint8Array, off: number): number {
+  return ((b[off]! << 24) | (b[off + 1]! << 16) | (b[off + 2]! << 8) | b[off + 3]!) >>> 0;
+}
+
+export function writeU32(b: Uint8Array, off: number, v: number): void {
+  b[off] = v >>> 24;
+  b[off + 1] = (v >>> 16) & 0xff;
+  b[off + 2] = (v >>> 8) & 0xff;
+  b[off + 3] = v & 0xff;
+}
+
+/** The payload of a DATA or HEADERS frame without its padding. */
+export function unpad(flags: number, payload: Uint8Array): Uint8Array {
+  if ((flags & Flag.PADDED) === 0) return payload;
+  if (payload.length < 1) throw new H2ProtocolError(H2Code.PROTOCOL_ERROR, "padded frame without a pad length");
+  const pad = payload[0]!;
+  if (pad >= payload.length) throw new H2ProtocolError(H2Code.PROTOCOL_ERROR, "padding exceeds the frame");
+  return payload.subarray(1, payload.length - pad);
+}
+
+export interface HeaderBlock {
+  streamId: number;
+  endStream: boolean;
+  block: Uint8Array;
+}
+
+/** Collects a header block from a HEADERS frame and its CONTINUATION frames, up to `maxBytes`. */
+export class HeaderBlockReader {
+  private pending: { streamId: number; endStream: boolean; parts: Uint8Array[]; bytes: number } | undefined;
+
+  constructor(private readonly maxBytes: number) {}
+
+  /** A block is open: only its CONTINUATION frames may come next. */
+  get open(): boolean {
+    return this.pending !== undefined;
+  }
+
+  headers(flags: number, streamId: number, payload: Uint8Array): HeaderBlock | undefined {
+    if (streamId === 0) throw new H2ProtocolError(H2Code.PROTOCOL_ERROR, "HEADERS on stream 0");
+    let frag = unpad(flags, payload);
+    if (flags & Flag.PRIORITY) {
+      if (frag.length < 5) throw new H2ProtocolError(H2Code.PROTOCOL_ERROR, "malformed HEADERS priority");
+      frag = frag.subarray(5);
+    }
+    this.pending = { streamId, endStream: (flags & Flag.END_STREAM) !== 0, parts: [], bytes: 0 };
+    return this.add(flags, frag);
+  }
+
+  continuation(flags: number, streamId: number, payload: Uint8Array): HeaderBlock | undefined {
+    if (this.pending === undefined || this.pending.streamId !== streamId) throw new H2ProtocolError(H2Code.PROTOCOL_ERROR, "unexpected CONTINUATION");
+    return this.add(flags, payload);
+  }
+
+  private add(flags: number, frag: Uint8Array): HeaderBlock | undefined {
+    const b = this.pending!;
+    b.bytes += frag.length;
+    if (b.bytes > this.maxBytes) throw new H2ProtocolError(H2Code.ENHANCE_YOUR_CALM, "header block too large");
+    b.parts.push(frag);
+    if ((flags & Flag.END_HEADERS) === 0) return undefined;
+    this.pending = undefined;
+    return { streamId: b.streamId, endStream: b.endStream, block: b.parts.length === 1 ? b.parts[0]! : Buffer.concat(b.parts) };
+  }
 }

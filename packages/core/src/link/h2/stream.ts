@@ -58,7 +58,7 @@ export class H2Stream {
   /** Send headers now (before any queued data: only for the response headers). */
   sendHeaders(headers: HeaderList, endStream = false): void {
     if (this.closed || this.localEnded) return;
-    this.conn.writeHeaders(this.id, headers, endStream);
+    this.conn.writer.headers(this.id, headers, endStream);
     if (endStream) this.conn.endedLocally(this);
   }
 
@@ -84,7 +84,7 @@ export class H2Stream {
 
   reset(code: number = H2Code.CANCEL): void {
     if (this.closed) return;
-    this.conn.writeReset(this.id, code);
+    this.conn.writer.reset(this.id, code);
     this.conn.closeStream(this, undefined, "reset by this side", false);
   }
 
