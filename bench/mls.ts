@@ -38,7 +38,9 @@ const OURS_ONLY = argv.includes("--ours");
 const USE_TSX = argv.includes("--tsx");
 /** CPU-profile our moderator / tx / rx / first member: <prefix>-<app>.<pid>.cpuprofile (bench/prof-hook.mjs). */
 const PROF = opt("--prof");
-const PROFILED = /\/(mod|tx|rx|m0)$/;
+/** --prof PREFIX --prof-phase invite|fanout: profile the moderator and every member during that measured phase only (SIGUSR2 on, off). */
+const PROF_PHASE = PROF === undefined ? undefined : opt("--prof-phase");
+const PROFILED = PROF_PHASE !== undefined ? /\/(mod|m\d+)$/ : /\/(mod|tx|rx|m0)$/;
 const PROF_HOOK = path.join(ROOT, "bench/prof-hook.mjs");
 /** Every stage's duration on stderr. */
 const TRACE = argv.includes("--trace");
@@ -189,7 +191,7 @@ async function preparePeer(): Promise<void> {
   } finally {
     await esbuild.stop();
   }
-  peer = { script: outfile, nodeOptions: "--expose-gc", dir };
+  peer = { script: outfile, nodeOptions: `--expose-gc${process.env.SLIM_BENCH_PEER_IMPORT ? ` --import=${process.env.SLIM_BENCH_PEER_IMPORT}` : ""}`, dir };
 }
 
 async function ourApp(name: string, url: string, persistDir?: string): Promise<App> {
@@ -203,7 +205,7 @@ async function ourApp(name: string, url: string, persistDir?: string): Promise<A
       NODE_OPTIONS: peer.nodeOptions,
       ...(TRACE ? { SLIM_PEER_STATS: "1" } : {}),
       ...(persistDir === undefined ? {} : { SLIM_PEER_PERSIST_DIR: persistDir }),
-      ...(PROF !== undefined && PROFILED.test(name) ? { NODE_OPTIONS: `${peer.nodeOptions} --import=${PROF_HOOK}`, SLIM_PROFILE: `${PROF}-${name.split("/").at(-1)}` } : {}),
+      ...(PROF !== undefined && PROFILED.test(name) ? { NODE_OPTIONS: `${peer.nodeOptions} --import=${PROF_HOOK}`, SLIM_PROFILE: `${PROF}-${name.split("/").at(-1)}`, ...(PROF_PHASE !== undefined ? { SLIM_PROFILE_SIGNAL: "1", SLIM_PROFILE_INTERVAL_US: "2000" } : {}) } : {}),
     },
   });
   track(c as unknown as { pid: number; close(): Promise<void> });
@@ -334,6 +336,24 @@ const median = (xs: number[]) => {
   const ok = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   return ok.length === 0 ? NaN : ok[Math.floor(ok.length / 2)]!;
 };
+
+/** --trace: CPU time (ms) of the node, the moderator and the members, from /proc (Linux). */
+function cpuTicks(node: number, mod: number, members: number[]): { node: number; mod: number; members: number[] } {
+  const ms = (pid: number) => {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      return (Number(f[11]) + Number(f[12])) * 10; // utime + stime, 100 ticks/s
+    } catch {
+      return NaN;
+    }
+  };
+  return { node: ms(node), mod: ms(mod), members: members.map(ms) };
+}
+function logCpu(label: string, a: ReturnType<typeof cpuTicks>, b: ReturnType<typeof cpuTicks>): void {
+  const m = b.members.map((x, i) => x - a.members[i]!);
+  const sum = m.reduce((x, y) => x + y, 0);
+  log(`  ${label} CPU ms: node ${b.node - a.node}, moderator ${b.mod - a.mod}, members ${sum} (first ${m.slice(0, 4).join("/")}, last ${m.slice(-4).join("/")})`);
+}
 
 /** --trace: one of our apps' session counters (bench/mls-peer.ts `stats`), numbers rounded. */
 async function logStats(label: string, app: App): Promise<void> {
@@ -486,6 +506,12 @@ async function group(kind: Kind, mls: boolean, size: number, m: Metrics): Promis
       const keep = (key: string, v: number) => {
         if (!warm) m[`${k}${key}`] = v;
       };
+      const profiled = PROF_PHASE !== undefined && !warm ? [mod!.pid, ...members.map((a) => a.pid)] : [];
+      const toggleProfiles = (phase: string) => {
+        if (phase === PROF_PHASE) for (const pid of profiled) process.kill(pid, "SIGUSR2");
+      };
+      toggleProfiles("invite");
+      const cpu0 = TRACE ? cpuTicks(node!.pid, mod!.pid, members.map((a) => a.pid)) : undefined;
       const invite = await at(`${tag}create + invite`, async () => {
         const listening = members.map((a) => a.listen("group"));
         // a member whose listen fails (timeout) must not leave an unhandled rejection behind
@@ -498,6 +524,8 @@ async function group(kind: Kind, mls: boolean, size: number, m: Metrics): Promis
         return total;
       });
       keep("invite", invite);
+      toggleProfiles("invite");
+      if (cpu0 !== undefined) logCpu(`${tag}invite`, cpu0, cpuTicks(node!.pid, mod!.pid, members.map((a) => a.pid)));
       // probes one at a time: every member's sink armed, then one message
       const reach: number[] = [];
       await at(`${tag}reach-all probes`, async () => {
@@ -519,8 +547,12 @@ async function group(kind: Kind, mls: boolean, size: number, m: Metrics): Promis
         // bounded well below T.sink: a stack that cannot deliver this in 30 s has failed the workload
         const sinks = members.map((a) => a.sink(count, 30_000, T.idle));
         await sleep(25);
+        const cpu0 = TRACE ? cpuTicks(node!.pid, mod!.pid, members.map((a) => a.pid)) : undefined;
+        toggleProfiles("fanout");
         const b = await mod!.burst(count, 64);
         const r = await Promise.all(sinks);
+        toggleProfiles("fanout");
+        if (cpu0 !== undefined) logCpu(`${tag}fan-out`, cpu0, cpuTicks(node!.pid, mod!.pid, members.map((a) => a.pid)));
         const bb = b as { settled?: boolean; errors?: number; firstError?: string | null; settledAt?: number };
         if (!warm && (bb.settled === false || (bb.errors ?? 0) > 0)) log(`${kind} group ${size} mls=${mls ? "on" : "off"} fan-out: publishes settled=${bb.settled} errors=${bb.errors} ${bb.firstError ?? ""}`);
         const got = r.reduce((x, s) => x + s.got, 0);

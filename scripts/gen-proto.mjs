@@ -393,8 +393,8 @@ function emit(ast, source, sourcePath) {
   for (const msg of ast.messages) {
     const n = msg.name;
     out.push("", `// ${"-".repeat(96)}`, `// ${n}`, "", ...emitInterface(msg), "", ...emitWriter(msg), "", ...emitReader(msg));
-    out.push("", `/** Encodes a ${n} exactly as prost does. */`, `export function encode${T(n)}(m: ${T(n)}): Uint8Array {`);
-    out.push(`  return encodeWith(m, write${n});`, "}", "");
+    out.push("", `/** Encodes a ${n} exactly as prost does; \`room\` free bytes are kept before it (see encodeWith). */`, `export function encode${T(n)}(m: ${T(n)}, room = 0): Uint8Array {`);
+    out.push(`  return encodeWith(m, write${n}, room);`, "}", "");
     out.push(`/** Decodes a ${n}; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */`);
     out.push(`export function decode${T(n)}(bytes: Uint8Array, maxBytes?: number): ${T(n)} {`);
     out.push(`  return decodeWith(bytes, maxBytes, read${n}, new${n});`, "}");

@@ -184,6 +184,45 @@ describe("our HTTP/2 client, node:http2 server", () => {
     expect(closed!.message).toMatch(/ended by peer/);
   });
 
+  it("frames messages in the free bytes before them (room): adjacent ones, ones beyond a frame or the 64 KiB window, mixed with plain ones; byte-exact, nothing outside the room touched", async () => {
+    const url = await nodeServer((stream) => {
+      stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+      stream.on("data", deframer((m) => stream.write(grpcFrame(m))));
+      stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+    });
+    const ROOM = 14;
+    const CANARY = 0xa5;
+    // messages laid out one after another in shared buffers, each with ROOM free bytes before it, as the encoder does
+    const sizes = [[10, 200, 3], [40_000], [7, 70_000, 12], [1_000]];
+    const buffers: Uint8Array[] = [];
+    const sent: Array<{ bytes: Uint8Array; room: number }> = [];
+    let seed = 0;
+    for (const group of sizes) {
+      const buf = new Uint8Array(group.reduce((a, n) => a + ROOM + n, 0) + 32).fill(CANARY);
+      buffers.push(buf);
+      let at = 16;
+      for (const n of group) {
+        const bytes = buf.subarray(at + ROOM, at + ROOM + n);
+        bytes.set(payload(n, seed++));
+        sent.push({ bytes, room: ROOM });
+        at += ROOM + n;
+      }
+      sent.push({ bytes: payload(33, seed++), room: 0 });
+    }
+    const { stream } = dialChannel(url, {});
+    const got: Buffer[] = [];
+    stream.start((m) => got.push(Buffer.from(m)), () => {});
+    for (const m of sent) expect(stream.write(m.bytes, m.room)).toBe(true);
+    await waitFor(() => got.length === sent.length, "all echoed");
+    sent.forEach((m, i) => expect(got[i]!.equals(Buffer.from(m.bytes)), `message ${i} (${m.bytes.length} B)`).toBe(true));
+    // the bytes before each buffer's first room and after its last message were never written
+    for (const buf of buffers) {
+      expect([...buf.subarray(0, 16)].every((b) => b === CANARY)).toBe(true);
+      expect([...buf.subarray(buf.length - 16)].every((b) => b === CANARY)).toBe(true);
+    }
+    stream.end();
+  });
+
   it("reads a server's padded frames and a response header block split over CONTINUATION frames", async () => {
     const url = await nodeServer((stream) => {
       // 40 KiB of response headers: more than one frame

@@ -10,7 +10,7 @@ import { countDrop, newCounters, type Connection, type ConnectionInfo, type Conn
 import { SlimError } from "../errors.js";
 import { decodeProtoMessage, encodeProtoMessage, type ProtoMessage } from "../wire/gen/dataplane.js";
 import { headerOf } from "../wire/validate.js";
-import type { FrameStream } from "./frame-stream.js";
+import { LINK_FRAMING_ROOM, type FrameStream } from "./frame-stream.js";
 import { HeaderMacer, deriveLinkKey, generateLinkKeyPair, type LinkKeyPair } from "./header-mac.js";
 import {
   NEGOTIATION_TIMEOUT_MS,
@@ -220,7 +220,7 @@ export class Link implements Connection {
     }
     let bytes: Uint8Array;
     try {
-      bytes = encodeProtoMessage(msg);
+      bytes = encodeProtoMessage(msg, LINK_FRAMING_ROOM);
     } catch {
       return false;
     }
@@ -228,7 +228,7 @@ export class Link implements Connection {
       countDrop(this.counters, "too_large");
       return false;
     }
-    if (!s.write(bytes)) return false;
+    if (!s.write(bytes, LINK_FRAMING_ROOM)) return false;
     if (!this.congested && s.bufferedBytes > CONGESTION_HIGH_BYTES) {
       this.congested = true;
       this.processor.congestion(this, true);

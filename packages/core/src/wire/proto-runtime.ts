@@ -210,6 +210,8 @@ export class Writer {
   /** Start of the message being written; marks from {@link begin} are relative to it. */
   start = 0;
   pos = 0;
+  /** Free bytes kept before the message being written (see {@link reset}). */
+  room = 0;
 
   constructor(size = SLAB_SIZE) {
     this.buf = new Uint8Array(size);
@@ -305,12 +307,18 @@ export class Writer {
     return out;
   }
 
-  /** Starts a message, on a fresh slab if this one is nearly full or was grown for a big message. */
-  reset(): void {
-    if (this.buf.length !== SLAB_SIZE || this.buf.length - this.pos < SLAB_MIN_FREE) {
+  /**
+   * Starts a message, on a fresh slab if this one is nearly full or was grown for a big message,
+   * with `room` bytes left free before it (they belong to whoever takes the message: a
+   * transport writes its framing there instead of copying the message behind a header).
+   */
+  reset(room = 0): void {
+    if (this.buf.length !== SLAB_SIZE || this.buf.length - this.pos < SLAB_MIN_FREE + room) {
       this.buf = new Uint8Array(SLAB_SIZE);
       this.pos = 0;
     }
+    this.room = room;
+    this.pos += room;
     this.start = this.pos;
   }
 
@@ -353,11 +361,11 @@ export class Writer {
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     const used = this.pos - this.start;
-    const next = new Uint8Array(Math.max(SLAB_SIZE, 2 * (used + n)));
-    next.set(this.buf.subarray(this.start, this.pos));
+    const next = new Uint8Array(Math.max(SLAB_SIZE, 2 * (used + n) + this.room));
+    next.set(this.buf.subarray(this.start, this.pos), this.room);
     this.buf = next;
-    this.start = 0;
-    this.pos = used;
+    this.start = this.room;
+    this.pos = this.room + used;
   }
 }
 
@@ -404,19 +412,22 @@ let sharedBusy = false;
  * Encodes one top-level message. Like a pooled Node Buffer, the result may be a view into a 16 KiB
  * ArrayBuffer shared with other encoded messages: respect byteOffset/byteLength, and `slice()` it
  * before keeping it for long (a retained view keeps the whole slab alive). Its bytes are never
- * written again by the encoder.
+ * written again by the encoder. With `room`, that many bytes before the result (at byteOffset - room)
+ * are free for the caller, once: a link writes its gRPC and HTTP/2 framing there.
  */
-export function encodeWith<T>(message: T, write: (w: Writer, m: T) => void): Uint8Array {
+export function encodeWith<T>(message: T, write: (w: Writer, m: T) => void, room = 0): Uint8Array {
   if (sharedBusy) {
     // Re-entered (an encode from inside an encode): use a private buffer.
-    const w = new Writer(256);
+    const w = new Writer(256 + room);
+    w.pos = w.start = room;
+    w.room = room;
     write(w, message);
     return w.finish();
   }
   sharedBusy = true;
   const w = (shared ??= new Writer());
   try {
-    w.reset();
+    w.reset(room);
     write(w, message);
     return w.finish();
   } finally {

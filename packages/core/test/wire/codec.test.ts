@@ -318,6 +318,26 @@ describe("prost-exact encoding", () => {
     expect(texts).toEqual(Array.from({ length: 3000 }, (_, i) => `message ${i}`));
   });
 
+  it("keeps `room` free bytes before a message (small, on a fresh slab, grown past the slab) and the same bytes", () => {
+    const publish = (blob: Uint8Array): ProtoMessage =>
+      createProtoMessage({
+        messageType: { case: "publish", value: createProtoPublish({
+          msg: createProtoContent({ contentType: { case: "appPayload", value: createProtoApplicationPayload({ payloadType: "t", blob }) } }),
+        }) },
+      });
+    for (const n of [5, 900, 15_000, 40_000, 5, 5]) {
+      const m = publish(new Uint8Array(n).fill(n & 0xff));
+      const plain = Buffer.from(encodeProtoMessage(m));
+      const roomy = encodeProtoMessage(m, 14);
+      expect(Buffer.from(roomy).equals(plain), `${n} B`).toBe(true);
+      expect(roomy.byteOffset, `${n} B`).toBeGreaterThanOrEqual(14);
+      // the room is ours: writing it leaves this message and the next one intact
+      new Uint8Array(roomy.buffer, roomy.byteOffset - 14, 14).fill(0xee);
+      const next = encodeProtoMessage(m, 14);
+      expect(Buffer.from(roomy).equals(plain) && Buffer.from(next).equals(plain), `${n} B`).toBe(true);
+    }
+  });
+
   it("reads a Buffer into plain Uint8Array fields, and merges a repeated message field", () => {
     const link = rawFrames("p3-security/captures/capture_group.jsonl")[0];
     const m = decodeProtoMessage(Buffer.from(String(link?.raw), "base64"));

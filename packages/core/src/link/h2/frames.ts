@@ -53,18 +53,25 @@ export class H2ProtocolError extends Error {
   }
 }
 
+export const FRAME_HEADER_BYTES = 9;
+
 export function frameHeader(length: number, type: number, flags: number, streamId: number): Uint8Array {
-  const h = new Uint8Array(9);
-  h[0] = length >>> 16;
-  h[1] = (length >>> 8) & 0xff;
-  h[2] = length & 0xff;
-  h[3] = type;
-  h[4] = flags;
-  h[5] = (streamId >>> 24) & 0x7f;
-  h[6] = (streamId >>> 16) & 0xff;
-  h[7] = (streamId >>> 8) & 0xff;
-  h[8] = streamId & 0xff;
+  const h = new Uint8Array(FRAME_HEADER_BYTES);
+  writeFrameHeader(h, 0, length, type, flags, streamId);
   return h;
+}
+
+/** The 9-byte frame header at `at` in `h`. */
+export function writeFrameHeader(h: Uint8Array, at: number, length: number, type: number, flags: number, streamId: number): void {
+  h[at] = length >>> 16;
+  h[at + 1] = (length >>> 8) & 0xff;
+  h[at + 2] = length & 0xff;
+  h[at + 3] = type;
+  h[at + 4] = flags;
+  h[at + 5] = (streamId >>> 24) & 0x7f;
+  h[at + 6] = (streamId >>> 16) & 0xff;
+  h[at + 7] = (streamId >>> 8) & 0xff;
+  h[at + 8] = streamId & 0xff;
 }
 
 export function readU32(b: Uint8Array, off: number): number {

@@ -11,6 +11,9 @@ import type { H2Stream, H2StreamEvents } from "./connection.js";
 import { H2Code } from "./frames.js";
 import type { HeaderList } from "./hpack.js";
 
+/** Bytes before a gRPC message: compression flag and length. */
+export const GRPC_PREFIX_BYTES = 5;
+
 export class GrpcStream implements FrameStream {
   private chunks: Uint8Array[] = [];
   private buffered = 0;
@@ -50,13 +53,17 @@ export class GrpcStream implements FrameStream {
     return this.h2.bufferedBytes;
   }
 
-  write(bytes: Uint8Array): boolean {
+  write(bytes: Uint8Array, room = 0): boolean {
     if (this.closed || this.h2.closed || bytes.length > this.maxMessageBytes) return false;
-    const prefix = new Uint8Array(5);
-    prefix[1] = bytes.length >>> 24;
-    prefix[2] = (bytes.length >>> 16) & 0xff;
-    prefix[3] = (bytes.length >>> 8) & 0xff;
-    prefix[4] = bytes.length & 0xff;
+    if (room >= GRPC_PREFIX_BYTES) {
+      // the 5-byte message prefix goes in the free bytes before the message: one chunk, no copy
+      const framed = new Uint8Array(bytes.buffer, bytes.byteOffset - GRPC_PREFIX_BYTES, bytes.length + GRPC_PREFIX_BYTES);
+      writePrefix(framed, bytes.length);
+      this.h2.write(framed, room - GRPC_PREFIX_BYTES);
+      return true;
+    }
+    const prefix = new Uint8Array(GRPC_PREFIX_BYTES);
+    writePrefix(prefix, bytes.length);
     this.h2.write(prefix);
     this.h2.write(bytes);
     return true;
@@ -149,4 +156,13 @@ export class GrpcStream implements FrameStream {
     this.closed = true;
     this.h2.reset(H2Code.CANCEL);
   }
+}
+
+/** Uncompressed flag and big-endian length: the 5 bytes before every gRPC message. */
+function writePrefix(p: Uint8Array, length: number): void {
+  p[0] = 0;
+  p[1] = length >>> 24;
+  p[2] = (length >>> 16) & 0xff;
+  p[3] = (length >>> 8) & 0xff;
+  p[4] = length & 0xff;
 }

@@ -26,6 +26,8 @@ export class H2Stream {
   /** Received bytes handed to the owner and not yet credited back. */
   private unacked = 0;
   readonly queue: Uint8Array[] = [];
+  /** For each queued chunk, the free bytes before it that the writer may fill (a DATA frame header). */
+  readonly queueRoom: number[] = [];
   queuedBytes = 0;
   /** Headers to send once the queued data is out (trailers), with END_STREAM. */
   trailers: HeaderList | undefined;
@@ -62,10 +64,14 @@ export class H2Stream {
     if (endStream) this.conn.endedLocally(this);
   }
 
-  /** Queue DATA bytes; they leave as the peer's windows allow. */
-  write(bytes: Uint8Array): void {
+  /**
+   * Queue DATA bytes; they leave as the peer's windows allow. `room`: free bytes before `bytes` in its
+   * buffer that are ours to write once (a chunk with 9 of them can leave as a DATA frame without a copy).
+   */
+  write(bytes: Uint8Array, room = 0): void {
     if (this.closed || this.localEnded || this.trailers !== undefined) return;
     this.queue.push(bytes);
+    this.queueRoom.push(room);
     this.queuedBytes += bytes.length;
     this.conn.schedule(this);
   }
@@ -157,6 +163,7 @@ export class H2Stream {
     if (this.closed) return;
     this.closed = true;
     this.queue.length = 0;
+    this.queueRoom.length = 0;
     this.queuedBytes = 0;
     this.held = [];
     this.events?.onClose(code, reason);

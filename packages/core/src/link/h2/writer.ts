@@ -4,7 +4,7 @@
 // The outbound half of an H2Connection: frames queued as they are produced and
 // written to the socket together, once per event-loop turn or so.
 
-import { DEFAULT_PEER_SETTINGS, Flag, FrameType, frameHeader, writeU32 } from "./frames.js";
+import { DEFAULT_PEER_SETTINGS, FRAME_HEADER_BYTES, Flag, FrameType, frameHeader, writeFrameHeader, writeU32 } from "./frames.js";
 import { encodeHeaders, type HeaderList } from "./hpack.js";
 import type { H2Stream } from "./stream.js";
 
@@ -17,6 +17,14 @@ export class FrameWriter {
   closed = false;
   private out: Uint8Array[] = [];
   private outBytes = 0;
+  /**
+   * The last bytes queued, kept as a range of their buffer while whole frames that follow
+   * them in the same buffer extend it (messages encoded one after the other with framing
+   * room): a burst then leaves as one view, with no copy. Not yet in `out`.
+   */
+  private runBuffer: ArrayBufferLike | undefined;
+  private runStart = 0;
+  private runEnd = 0;
   /** The dynamic table size our encoder announces (it never inserts): 4096 until the peer asks for less. */
   private encoderTableSize = 4096;
   /** A table size update owed at the start of the next header block we send. */
@@ -60,6 +68,7 @@ export class FrameWriter {
 
   /** Everything queued, in one buffer; undefined when nothing is. */
   take(): Uint8Array | undefined {
+    this.endRun();
     if (this.out.length === 0) return undefined;
     const bytes = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out, this.outBytes);
     this.out = [];
@@ -69,11 +78,13 @@ export class FrameWriter {
 
   discard(): void {
     this.closed = true;
+    this.runBuffer = undefined;
     this.out = [];
     this.outBytes = 0;
   }
 
   raw(bytes: Uint8Array): void {
+    this.endRun();
     this.out.push(bytes);
     this.outBytes += bytes.length;
     this.schedule();
@@ -135,34 +146,73 @@ export class FrameWriter {
 
   /** DATA frames for what `s` has queued, within its window, `room` bytes of connection window and the frame size; the bytes framed. */
   data(s: H2Stream, room: number): number {
+    const q = s.queue;
+    const qRoom = s.queueRoom;
+    // walk the queue by index and drop what went once: shifting one entry at a time is quadratic
+    let i = 0;
     let sent = 0;
     while (s.queuedBytes > 0) {
       const n = Math.min(s.sendWindow, room - sent, this.maxFrameSize, s.queuedBytes);
       if (n <= 0) break;
-      this.raw(frameHeader(n, FrameType.DATA, 0, s.id));
-      // walk the queue by index: shifting a long array one entry at a time is quadratic
-      const q = s.queue;
-      let i = 0;
-      let left = n;
-      while (left > 0) {
-        const head = q[i]!;
-        if (head.length <= left) {
-          this.raw(head);
-          i++;
-          left -= head.length;
-        } else {
-          this.raw(head.subarray(0, left));
-          q[i] = head.subarray(left);
-          left = 0;
+      const head = q[i]!;
+      let framed: number;
+      if (qRoom[i]! >= FRAME_HEADER_BYTES && head.length <= n) {
+        // a whole chunk with room before it: its frame header goes there
+        const frame = new Uint8Array(head.buffer, head.byteOffset - FRAME_HEADER_BYTES, head.length + FRAME_HEADER_BYTES);
+        writeFrameHeader(frame, 0, head.length, FrameType.DATA, 0, s.id);
+        this.frameInPlace(frame);
+        i++;
+        framed = head.length;
+      } else {
+        this.raw(frameHeader(n, FrameType.DATA, 0, s.id));
+        let left = n;
+        while (left > 0) {
+          const c = q[i]!;
+          if (c.length <= left) {
+            this.raw(c);
+            i++;
+            left -= c.length;
+          } else {
+            this.raw(c.subarray(0, left));
+            q[i] = c.subarray(left);
+            qRoom[i] = 0; // the bytes before the rest are on their way out
+            left = 0;
+          }
         }
+        framed = n;
       }
-      if (i === q.length) q.length = 0;
-      else q.splice(0, i);
-      s.queuedBytes -= n;
-      s.sendWindow -= n;
-      sent += n;
+      s.queuedBytes -= framed;
+      s.sendWindow -= framed;
+      sent += framed;
+    }
+    if (i === q.length) {
+      q.length = 0;
+      qRoom.length = 0;
+    } else if (i > 0) {
+      q.splice(0, i);
+      qRoom.splice(0, i);
     }
     return sent;
+  }
+
+  /** A complete frame written into its buffer's free bytes: joins the current run when it follows it. */
+  private frameInPlace(frame: Uint8Array): void {
+    const buffer = frame.buffer;
+    if (buffer === this.runBuffer && frame.byteOffset === this.runEnd) this.runEnd += frame.length;
+    else {
+      this.endRun();
+      this.runBuffer = buffer;
+      this.runStart = frame.byteOffset;
+      this.runEnd = frame.byteOffset + frame.length;
+    }
+    this.outBytes += frame.length;
+    this.schedule();
+  }
+
+  private endRun(): void {
+    if (this.runBuffer === undefined) return;
+    this.out.push(new Uint8Array(this.runBuffer, this.runStart, this.runEnd - this.runStart));
+    this.runBuffer = undefined;
   }
 }
 

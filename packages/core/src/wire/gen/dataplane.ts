@@ -198,9 +198,9 @@ function readMessage(r: Reader, m: ProtoMessage): ProtoMessage {
   return m;
 }
 
-/** Encodes a Message exactly as prost does. */
-export function encodeProtoMessage(m: ProtoMessage): Uint8Array {
-  return encodeWith(m, writeMessage);
+/** Encodes a Message exactly as prost does; `room` free bytes are kept before it (see encodeWith). */
+export function encodeProtoMessage(m: ProtoMessage, room = 0): Uint8Array {
+  return encodeWith(m, writeMessage, room);
 }
 
 /** Decodes a Message; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
@@ -260,9 +260,9 @@ function readSubscribe(r: Reader, m: ProtoSubscribe): ProtoSubscribe {
   return m;
 }
 
-/** Encodes a Subscribe exactly as prost does. */
-export function encodeProtoSubscribe(m: ProtoSubscribe): Uint8Array {
-  return encodeWith(m, writeSubscribe);
+/** Encodes a Subscribe exactly as prost does; `room` free bytes are kept before it (see encodeWith). */
+export function encodeProtoSubscribe(m: ProtoSubscribe, room = 0): Uint8Array {
+  return encodeWith(m, writeSubscribe, room);
 }
 
 /** Decodes a Subscribe; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
@@ -321,9 +321,9 @@ function readUnsubscribe(r: Reader, m: ProtoUnsubscribe): ProtoUnsubscribe {
   return m;
 }
 
-/** Encodes a Unsubscribe exactly as prost does. */
-export function encodeProtoUnsubscribe(m: ProtoUnsubscribe): Uint8Array {
-  return encodeWith(m, writeUnsubscribe);
+/** Encodes a Unsubscribe exactly as prost does; `room` free bytes are kept before it (see encodeWith). */
+export function encodeProtoUnsubscribe(m: ProtoUnsubscribe, room = 0): Uint8Array {
+  return encodeWith(m, writeUnsubscribe, room);
 }
 
 /** Decodes a Unsubscribe; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
@@ -400,9 +400,9 @@ function readPublish(r: Reader, m: ProtoPublish): ProtoPublish {
   return m;
 }
 
-/** Encodes a Publish exactly as prost does. */
-export function encodeProtoPublish(m: ProtoPublish): Uint8Array {
-  return encodeWith(m, writePublish);
+/** Encodes a Publish exactly as prost does; `room` free bytes are kept before it (see encodeWith). */
+export function encodeProtoPublish(m: ProtoPublish, room = 0): Uint8Array {
+  return encodeWith(m, writePublish, room);
 }
 
 /** Decodes a Publish; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
@@ -465,9 +465,9 @@ function readSubscriptionAck(r: Reader, m: ProtoSubscriptionAck): ProtoSubscript
   return m;
 }
 
-/** Encodes a SubscriptionAck exactly as prost does. */
-export function encodeProtoSubscriptionAck(m: ProtoSubscriptionAck): Uint8Array {
-  return encodeWith(m, writeSubscriptionAck);
+/** Encodes a SubscriptionAck exactly as prost does; `room` free bytes are kept before it (see encodeWith). */
+export function encodeProtoSubscriptionAck(m: ProtoSubscriptionAck, room = 0): Uint8Array {
+  return encodeWith(m, writeSubscriptionAck, room);
 }
 
 /** Decodes a SubscriptionAck; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
@@ -524,9 +524,9 @@ function readLink(r: Reader, m: ProtoLink): ProtoLink {
   return m;
 }
 
-/** Encodes a Link exactly as prost does. */
-export function encodeProtoLink(m: ProtoLink): Uint8Array {
-  return encodeWith(m, writeLink);
+/** Encodes a Link exactly as prost does; `room` free bytes are kept before it (see encodeWith). */
+export function encodeProtoLink(m: ProtoLink, room = 0): Uint8Array {
+  return encodeWith(m, writeLink, room);
 }
 
 /** Decodes a Link; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
@@ -634,9 +634,9 @@ function readLinkNegotiationPayload(r: Reader, m: ProtoLinkNegotiationPayload): 
   return m;
 }
 
-/** Encodes a LinkNegotiationPayload exactly as prost does. */
-export function encodeProtoLinkNegotiationPayload(m: ProtoLinkNegotiationPayload): Uint8Array {
-  return encodeWith(m, writeLinkNegotiationPayload);
+/** Encodes a LinkNegotiationPayload exactly as prost does; `room` free bytes are kept before it (see encodeWith). */
+export function encodeProtoLinkNegotiationPayload(m: ProtoLinkNegotiationPayload, room = 0): Uint8Array {
+  return encodeWith(m, writeLinkNegotiationPayload, room);
 }
 
 /** Decodes a LinkNegotiationPayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
@@ -789,9 +789,9 @@ function readSLIMHeader(r: Reader, m: ProtoSLIMHeader): ProtoSLIMHeader {
   return m;
 }
 
-/** Encodes a SLIMHeader exactly as prost does. */
-export function encodeProtoSLIMHeader(m: ProtoSLIMHeader): Uint8Array {
-  return encodeWith(m, writeSLIMHeader);
+/** Encodes a SLIMHeader exactly as prost does; `room` free bytes are kept before it (see encodeWith). */
+export function encodeProtoSLIMHeader(m: ProtoSLIMHeader, room = 0): Uint8Array {
+  return encodeWith(m, writeSLIMHeader, room);
 }
 
 /** Decodes a SLIMHeader; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
@@ -861,9 +861,9 @@ function readSessionHeader(r: Reader, m: ProtoSessionHeader): ProtoSessionHeader
   return m;
 }
 
-/** Encodes a SessionHeader exactly as prost does. */
-export function encodeProtoSessionHeader(m: ProtoSessionHeader): Uint8Array {
-  return encodeWith(m, writeSessionHeader);
+/** Encodes a SessionHeader exactly as prost does; `room` free bytes are kept before it (see encodeWith). */
+export function encodeProtoSessionHeader(m: ProtoSessionHeader, room = 0): Uint8Array {
+  return encodeWith(m, writeSessionHeader, room);
 }
 
 /** Decodes a SessionHeader; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
@@ -927,9 +927,9 @@ function readName(r: Reader, m: ProtoName): ProtoName {
   return m;
 }
 
-/** Encodes a Name exactly as prost does. */
-export function encodeProtoName(m: ProtoName): Uint8Array {
-  return encodeWith(m, writeName);
+/** Encodes a Name exactly as prost does; `room` free bytes are kept before it (see encodeWith). */
+export function encodeProtoName(m: ProtoName, room = 0): Uint8Array {
+  return encodeWith(m, writeName, room);
 }
 
 /** Decodes a Name; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
@@ -1004,9 +1004,9 @@ function readEncodedName(r: Reader, m: ProtoEncodedName): ProtoEncodedName {
   return m;
 }
 
-/** Encodes a EncodedName exactly as prost does. */
-export function encodeProtoEncodedName(m: ProtoEncodedName): Uint8Array {
-  return encodeWith(m, writeEncodedName);
+/** Encodes a EncodedName exactly as prost does; `room` free bytes are kept before it (see encodeWith). */
+export function encodeProtoEncodedName(m: ProtoEncodedName, room = 0): Uint8Array {
+  return encodeWith(m, writeEncodedName, room);
 }
 
 /** Decodes a EncodedName; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
@@ -1062,9 +1062,9 @@ function readNameId(r: Reader, m: ProtoNameId): ProtoNameId {
   return m;
 }
 
-/** Encodes a NameId exactly as prost does. */
-export function encodeProtoNameId(m: ProtoNameId): Uint8Array {
-  return encodeWith(m, writeNameId);
+/** Encodes a NameId exactly as prost does; `room` free bytes are kept before it (see encodeWith). */
+export function encodeProtoNameId(m: ProtoNameId, room = 0): Uint8Array {
+  return encodeWith(m, writeNameId, room);
 }
 
 /** Decodes a NameId; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
@@ -1126,9 +1126,9 @@ function readStringName(r: Reader, m: ProtoStringName): ProtoStringName {
   return m;
 }
 
-/** Encodes a StringName exactly as prost does. */
-export function encodeProtoStringName(m: ProtoStringName): Uint8Array {
-  return encodeWith(m, writeStringName);
+/** Encodes a StringName exactly as prost does; `room` free bytes are kept before it (see encodeWith). */
+export function encodeProtoStringName(m: ProtoStringName, room = 0): Uint8Array {
+  return encodeWith(m, writeStringName, room);
 }
 
 /** Decodes a StringName; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
@@ -1200,9 +1200,9 @@ function readContent(r: Reader, m: ProtoContent): ProtoContent {
   return m;
 }
 
-/** Encodes a Content exactly as prost does. */
-export function encodeProtoContent(m: ProtoContent): Uint8Array {
-  return encodeWith(m, writeContent);
+/** Encodes a Content exactly as prost does; `room` free bytes are kept before it (see encodeWith). */
+export function encodeProtoContent(m: ProtoContent, room = 0): Uint8Array {
+  return encodeWith(m, writeContent, room);
 }
 
 /** Decodes a Content; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
@@ -1257,9 +1257,9 @@ function readApplicationPayload(r: Reader, m: ProtoApplicationPayload): ProtoApp
   return m;
 }
 
-/** Encodes a ApplicationPayload exactly as prost does. */
-export function encodeProtoApplicationPayload(m: ProtoApplicationPayload): Uint8Array {
-  return encodeWith(m, writeApplicationPayload);
+/** Encodes a ApplicationPayload exactly as prost does; `room` free bytes are kept before it (see encodeWith). */
+export function encodeProtoApplicationPayload(m: ProtoApplicationPayload, room = 0): Uint8Array {
+  return encodeWith(m, writeApplicationPayload, room);
 }
 
 /** Decodes a ApplicationPayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
@@ -1542,9 +1542,9 @@ function readCommandPayload(r: Reader, m: ProtoCommandPayload): ProtoCommandPayl
   return m;
 }
 
-/** Encodes a CommandPayload exactly as prost does. */
-export function encodeProtoCommandPayload(m: ProtoCommandPayload): Uint8Array {
-  return encodeWith(m, writeCommandPayload);
+/** Encodes a CommandPayload exactly as prost does; `room` free bytes are kept before it (see encodeWith). */
+export function encodeProtoCommandPayload(m: ProtoCommandPayload, room = 0): Uint8Array {
+  return encodeWith(m, writeCommandPayload, room);
 }
 
 /** Decodes a CommandPayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
@@ -1573,9 +1573,9 @@ function readDiscoveryRequestPayload(r: Reader, m: ProtoDiscoveryRequestPayload)
   return m;
 }
 
-/** Encodes a DiscoveryRequestPayload exactly as prost does. */
-export function encodeProtoDiscoveryRequestPayload(m: ProtoDiscoveryRequestPayload): Uint8Array {
-  return encodeWith(m, writeDiscoveryRequestPayload);
+/** Encodes a DiscoveryRequestPayload exactly as prost does; `room` free bytes are kept before it (see encodeWith). */
+export function encodeProtoDiscoveryRequestPayload(m: ProtoDiscoveryRequestPayload, room = 0): Uint8Array {
+  return encodeWith(m, writeDiscoveryRequestPayload, room);
 }
 
 /** Decodes a DiscoveryRequestPayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
@@ -1604,9 +1604,9 @@ function readDiscoveryReplyPayload(r: Reader, m: ProtoDiscoveryReplyPayload): Pr
   return m;
 }
 
-/** Encodes a DiscoveryReplyPayload exactly as prost does. */
-export function encodeProtoDiscoveryReplyPayload(m: ProtoDiscoveryReplyPayload): Uint8Array {
-  return encodeWith(m, writeDiscoveryReplyPayload);
+/** Encodes a DiscoveryReplyPayload exactly as prost does; `room` free bytes are kept before it (see encodeWith). */
+export function encodeProtoDiscoveryReplyPayload(m: ProtoDiscoveryReplyPayload, room = 0): Uint8Array {
+  return encodeWith(m, writeDiscoveryReplyPayload, room);
 }
 
 /** Decodes a DiscoveryReplyPayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
@@ -1696,9 +1696,9 @@ function readJoinRequestPayload(r: Reader, m: ProtoJoinRequestPayload): ProtoJoi
   return m;
 }
 
-/** Encodes a JoinRequestPayload exactly as prost does. */
-export function encodeProtoJoinRequestPayload(m: ProtoJoinRequestPayload): Uint8Array {
-  return encodeWith(m, writeJoinRequestPayload);
+/** Encodes a JoinRequestPayload exactly as prost does; `room` free bytes are kept before it (see encodeWith). */
+export function encodeProtoJoinRequestPayload(m: ProtoJoinRequestPayload, room = 0): Uint8Array {
+  return encodeWith(m, writeJoinRequestPayload, room);
 }
 
 /** Decodes a JoinRequestPayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
@@ -1753,9 +1753,9 @@ function readTimerSettings(r: Reader, m: ProtoTimerSettings): ProtoTimerSettings
   return m;
 }
 
-/** Encodes a TimerSettings exactly as prost does. */
-export function encodeProtoTimerSettings(m: ProtoTimerSettings): Uint8Array {
-  return encodeWith(m, writeTimerSettings);
+/** Encodes a TimerSettings exactly as prost does; `room` free bytes are kept before it (see encodeWith). */
+export function encodeProtoTimerSettings(m: ProtoTimerSettings, room = 0): Uint8Array {
+  return encodeWith(m, writeTimerSettings, room);
 }
 
 /** Decodes a TimerSettings; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
@@ -1814,9 +1814,9 @@ function readJoinReplyPayload(r: Reader, m: ProtoJoinReplyPayload): ProtoJoinRep
   return m;
 }
 
-/** Encodes a JoinReplyPayload exactly as prost does. */
-export function encodeProtoJoinReplyPayload(m: ProtoJoinReplyPayload): Uint8Array {
-  return encodeWith(m, writeJoinReplyPayload);
+/** Encodes a JoinReplyPayload exactly as prost does; `room` free bytes are kept before it (see encodeWith). */
+export function encodeProtoJoinReplyPayload(m: ProtoJoinReplyPayload, room = 0): Uint8Array {
+  return encodeWith(m, writeJoinReplyPayload, room);
 }
 
 /** Decodes a JoinReplyPayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
@@ -1845,9 +1845,9 @@ function readLeaveRequestPayload(r: Reader, m: ProtoLeaveRequestPayload): ProtoL
   return m;
 }
 
-/** Encodes a LeaveRequestPayload exactly as prost does. */
-export function encodeProtoLeaveRequestPayload(m: ProtoLeaveRequestPayload): Uint8Array {
-  return encodeWith(m, writeLeaveRequestPayload);
+/** Encodes a LeaveRequestPayload exactly as prost does; `room` free bytes are kept before it (see encodeWith). */
+export function encodeProtoLeaveRequestPayload(m: ProtoLeaveRequestPayload, room = 0): Uint8Array {
+  return encodeWith(m, writeLeaveRequestPayload, room);
 }
 
 /** Decodes a LeaveRequestPayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
@@ -1876,9 +1876,9 @@ function readLeaveReplyPayload(r: Reader, m: ProtoLeaveReplyPayload): ProtoLeave
   return m;
 }
 
-/** Encodes a LeaveReplyPayload exactly as prost does. */
-export function encodeProtoLeaveReplyPayload(m: ProtoLeaveReplyPayload): Uint8Array {
-  return encodeWith(m, writeLeaveReplyPayload);
+/** Encodes a LeaveReplyPayload exactly as prost does; `room` free bytes are kept before it (see encodeWith). */
+export function encodeProtoLeaveReplyPayload(m: ProtoLeaveReplyPayload, room = 0): Uint8Array {
+  return encodeWith(m, writeLeaveReplyPayload, room);
 }
 
 /** Decodes a LeaveReplyPayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
@@ -1950,9 +1950,9 @@ function readParticipant(r: Reader, m: ProtoParticipant): ProtoParticipant {
   return m;
 }
 
-/** Encodes a Participant exactly as prost does. */
-export function encodeProtoParticipant(m: ProtoParticipant): Uint8Array {
-  return encodeWith(m, writeParticipant);
+/** Encodes a Participant exactly as prost does; `room` free bytes are kept before it (see encodeWith). */
+export function encodeProtoParticipant(m: ProtoParticipant, room = 0): Uint8Array {
+  return encodeWith(m, writeParticipant, room);
 }
 
 /** Decodes a Participant; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
@@ -2005,9 +2005,9 @@ function readParticipantSettings(r: Reader, m: ProtoParticipantSettings): ProtoP
   return m;
 }
 
-/** Encodes a ParticipantSettings exactly as prost does. */
-export function encodeProtoParticipantSettings(m: ProtoParticipantSettings): Uint8Array {
-  return encodeWith(m, writeParticipantSettings);
+/** Encodes a ParticipantSettings exactly as prost does; `room` free bytes are kept before it (see encodeWith). */
+export function encodeProtoParticipantSettings(m: ProtoParticipantSettings, room = 0): Uint8Array {
+  return encodeWith(m, writeParticipantSettings, room);
 }
 
 /** Decodes a ParticipantSettings; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
@@ -2061,9 +2061,9 @@ function readMlsPayload(r: Reader, m: ProtoMlsPayload): ProtoMlsPayload {
   return m;
 }
 
-/** Encodes a MlsPayload exactly as prost does. */
-export function encodeProtoMlsPayload(m: ProtoMlsPayload): Uint8Array {
-  return encodeWith(m, writeMlsPayload);
+/** Encodes a MlsPayload exactly as prost does; `room` free bytes are kept before it (see encodeWith). */
+export function encodeProtoMlsPayload(m: ProtoMlsPayload, room = 0): Uint8Array {
+  return encodeWith(m, writeMlsPayload, room);
 }
 
 /** Decodes a MlsPayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
@@ -2109,9 +2109,9 @@ function readMlsSettings(r: Reader, m: ProtoMlsSettings): ProtoMlsSettings {
   return m;
 }
 
-/** Encodes a MlsSettings exactly as prost does. */
-export function encodeProtoMlsSettings(m: ProtoMlsSettings): Uint8Array {
-  return encodeWith(m, writeMlsSettings);
+/** Encodes a MlsSettings exactly as prost does; `room` free bytes are kept before it (see encodeWith). */
+export function encodeProtoMlsSettings(m: ProtoMlsSettings, room = 0): Uint8Array {
+  return encodeWith(m, writeMlsSettings, room);
 }
 
 /** Decodes a MlsSettings; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
@@ -2234,9 +2234,9 @@ function readHeaderIntegrityAad(r: Reader, m: ProtoHeaderIntegrityAad): ProtoHea
   return m;
 }
 
-/** Encodes a HeaderIntegrityAad exactly as prost does. */
-export function encodeProtoHeaderIntegrityAad(m: ProtoHeaderIntegrityAad): Uint8Array {
-  return encodeWith(m, writeHeaderIntegrityAad);
+/** Encodes a HeaderIntegrityAad exactly as prost does; `room` free bytes are kept before it (see encodeWith). */
+export function encodeProtoHeaderIntegrityAad(m: ProtoHeaderIntegrityAad, room = 0): Uint8Array {
+  return encodeWith(m, writeHeaderIntegrityAad, room);
 }
 
 /** Decodes a HeaderIntegrityAad; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
@@ -2322,9 +2322,9 @@ function readGroupUpdatePayload(r: Reader, m: ProtoGroupUpdatePayload): ProtoGro
   return m;
 }
 
-/** Encodes a GroupUpdatePayload exactly as prost does. */
-export function encodeProtoGroupUpdatePayload(m: ProtoGroupUpdatePayload): Uint8Array {
-  return encodeWith(m, writeGroupUpdatePayload);
+/** Encodes a GroupUpdatePayload exactly as prost does; `room` free bytes are kept before it (see encodeWith). */
+export function encodeProtoGroupUpdatePayload(m: ProtoGroupUpdatePayload, room = 0): Uint8Array {
+  return encodeWith(m, writeGroupUpdatePayload, room);
 }
 
 /** Decodes a GroupUpdatePayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
@@ -2387,9 +2387,9 @@ function readGroupWelcomePayload(r: Reader, m: ProtoGroupWelcomePayload): ProtoG
   return m;
 }
 
-/** Encodes a GroupWelcomePayload exactly as prost does. */
-export function encodeProtoGroupWelcomePayload(m: ProtoGroupWelcomePayload): Uint8Array {
-  return encodeWith(m, writeGroupWelcomePayload);
+/** Encodes a GroupWelcomePayload exactly as prost does; `room` free bytes are kept before it (see encodeWith). */
+export function encodeProtoGroupWelcomePayload(m: ProtoGroupWelcomePayload, room = 0): Uint8Array {
+  return encodeWith(m, writeGroupWelcomePayload, room);
 }
 
 /** Decodes a GroupWelcomePayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
@@ -2439,9 +2439,9 @@ function readGroupClosePayload(r: Reader, m: ProtoGroupClosePayload): ProtoGroup
   return m;
 }
 
-/** Encodes a GroupClosePayload exactly as prost does. */
-export function encodeProtoGroupClosePayload(m: ProtoGroupClosePayload): Uint8Array {
-  return encodeWith(m, writeGroupClosePayload);
+/** Encodes a GroupClosePayload exactly as prost does; `room` free bytes are kept before it (see encodeWith). */
+export function encodeProtoGroupClosePayload(m: ProtoGroupClosePayload, room = 0): Uint8Array {
+  return encodeWith(m, writeGroupClosePayload, room);
 }
 
 /** Decodes a GroupClosePayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
@@ -2499,9 +2499,9 @@ function readGroupProposalPayload(r: Reader, m: ProtoGroupProposalPayload): Prot
   return m;
 }
 
-/** Encodes a GroupProposalPayload exactly as prost does. */
-export function encodeProtoGroupProposalPayload(m: ProtoGroupProposalPayload): Uint8Array {
-  return encodeWith(m, writeGroupProposalPayload);
+/** Encodes a GroupProposalPayload exactly as prost does; `room` free bytes are kept before it (see encodeWith). */
+export function encodeProtoGroupProposalPayload(m: ProtoGroupProposalPayload, room = 0): Uint8Array {
+  return encodeWith(m, writeGroupProposalPayload, room);
 }
 
 /** Decodes a GroupProposalPayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
@@ -2530,9 +2530,9 @@ function readGroupAckPayload(r: Reader, m: ProtoGroupAckPayload): ProtoGroupAckP
   return m;
 }
 
-/** Encodes a GroupAckPayload exactly as prost does. */
-export function encodeProtoGroupAckPayload(m: ProtoGroupAckPayload): Uint8Array {
-  return encodeWith(m, writeGroupAckPayload);
+/** Encodes a GroupAckPayload exactly as prost does; `room` free bytes are kept before it (see encodeWith). */
+export function encodeProtoGroupAckPayload(m: ProtoGroupAckPayload, room = 0): Uint8Array {
+  return encodeWith(m, writeGroupAckPayload, room);
 }
 
 /** Decodes a GroupAckPayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
@@ -2561,9 +2561,9 @@ function readGroupNackPayload(r: Reader, m: ProtoGroupNackPayload): ProtoGroupNa
   return m;
 }
 
-/** Encodes a GroupNackPayload exactly as prost does. */
-export function encodeProtoGroupNackPayload(m: ProtoGroupNackPayload): Uint8Array {
-  return encodeWith(m, writeGroupNackPayload);
+/** Encodes a GroupNackPayload exactly as prost does; `room` free bytes are kept before it (see encodeWith). */
+export function encodeProtoGroupNackPayload(m: ProtoGroupNackPayload, room = 0): Uint8Array {
+  return encodeWith(m, writeGroupNackPayload, room);
 }
 
 /** Decodes a GroupNackPayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
@@ -2608,9 +2608,9 @@ function readHeartbeatPayload(r: Reader, m: ProtoHeartbeatPayload): ProtoHeartbe
   return m;
 }
 
-/** Encodes a HeartbeatPayload exactly as prost does. */
-export function encodeProtoHeartbeatPayload(m: ProtoHeartbeatPayload): Uint8Array {
-  return encodeWith(m, writeHeartbeatPayload);
+/** Encodes a HeartbeatPayload exactly as prost does; `room` free bytes are kept before it (see encodeWith). */
+export function encodeProtoHeartbeatPayload(m: ProtoHeartbeatPayload, room = 0): Uint8Array {
+  return encodeWith(m, writeHeartbeatPayload, room);
 }
 
 /** Decodes a HeartbeatPayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
@@ -2676,9 +2676,9 @@ function readUpdateParticipantStatePayload(r: Reader, m: ProtoUpdateParticipantS
   return m;
 }
 
-/** Encodes a UpdateParticipantStatePayload exactly as prost does. */
-export function encodeProtoUpdateParticipantStatePayload(m: ProtoUpdateParticipantStatePayload): Uint8Array {
-  return encodeWith(m, writeUpdateParticipantStatePayload);
+/** Encodes a UpdateParticipantStatePayload exactly as prost does; `room` free bytes are kept before it (see encodeWith). */
+export function encodeProtoUpdateParticipantStatePayload(m: ProtoUpdateParticipantStatePayload, room = 0): Uint8Array {
+  return encodeWith(m, writeUpdateParticipantStatePayload, room);
 }
 
 /** Decodes a UpdateParticipantStatePayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
@@ -2736,9 +2736,9 @@ function readRejoinRequestPayload(r: Reader, m: ProtoRejoinRequestPayload): Prot
   return m;
 }
 
-/** Encodes a RejoinRequestPayload exactly as prost does. */
-export function encodeProtoRejoinRequestPayload(m: ProtoRejoinRequestPayload): Uint8Array {
-  return encodeWith(m, writeRejoinRequestPayload);
+/** Encodes a RejoinRequestPayload exactly as prost does; `room` free bytes are kept before it (see encodeWith). */
+export function encodeProtoRejoinRequestPayload(m: ProtoRejoinRequestPayload, room = 0): Uint8Array {
+  return encodeWith(m, writeRejoinRequestPayload, room);
 }
 
 /** Decodes a RejoinRequestPayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
@@ -2791,9 +2791,9 @@ function readRejoinReplyPayload(r: Reader, m: ProtoRejoinReplyPayload): ProtoRej
   return m;
 }
 
-/** Encodes a RejoinReplyPayload exactly as prost does. */
-export function encodeProtoRejoinReplyPayload(m: ProtoRejoinReplyPayload): Uint8Array {
-  return encodeWith(m, writeRejoinReplyPayload);
+/** Encodes a RejoinReplyPayload exactly as prost does; `room` free bytes are kept before it (see encodeWith). */
+export function encodeProtoRejoinReplyPayload(m: ProtoRejoinReplyPayload, room = 0): Uint8Array {
+  return encodeWith(m, writeRejoinReplyPayload, room);
 }
 
 /** Decodes a RejoinReplyPayload; throws SlimError "PROTOCOL" when malformed, "MESSAGE_TOO_LARGE" above maxBytes. */
