@@ -191,7 +191,7 @@ async function preparePeer(): Promise<void> {
   } finally {
     await esbuild.stop();
   }
-  peer = { script: outfile, nodeOptions: `--expose-gc${process.env.SLIM_BENCH_PEER_IMPORT ? ` --import=${process.env.SLIM_BENCH_PEER_IMPORT}` : ""}`, dir };
+  peer = { script: outfile, nodeOptions: "--expose-gc", dir };
 }
 
 async function ourApp(name: string, url: string, persistDir?: string): Promise<App> {
