@@ -7,10 +7,12 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Endpoint, Name, SlimError } from "@slim-ts/core";
-import { DialedLink, MessageProcessor } from "@slim-ts/core/internal";
+import { DialedLink, MessageProcessor, headerOf, newHeader, proto, subscribeMessage, toProtoName } from "@slim-ts/core/internal";
 import { startNode } from "@slim-ts/node-embedded";
 import { describe, expect, it } from "vitest";
+import { RawLink } from "../helpers/raw-link.js";
 import { conversation, tsClient } from "../helpers/ts-clients.js";
+import { waitFor } from "../helpers/wait.js";
 
 const tls = (f: string) => fileURLToPath(new URL(`../fixtures/tls/${f}`, import.meta.url));
 const pem = (f: string) => readFileSync(tls(f));
@@ -137,5 +139,43 @@ describe("in-process apps on an embedded node", () => {
     expect(got).toHaveLength(1);
     await a.close();
     await b.close();
+  });
+});
+
+describe("fanout through the node", () => {
+  it("one publish reaches every subscriber of a channel on its own link: payloads exact, each MAC valid for its link, unsigned on a key-less link", async () => {
+    await using node = await startNode({ listen: "127.0.0.1:0", lenient: true });
+    const room = Name.parse("org/fan/room");
+    const subs = await Promise.all([0, 1, 2].map((i) => tsClient(node.url, `sub${i}`)));
+    for (const s of subs) await s.ep.subscribe(room, { via: s.up.id });
+    const raw = new RawLink(node.url);
+    await raw.negotiate(2_000, false);
+    raw.write(subscribeMessage(newHeader(toProtoName(room), toProtoName(room)), 9n, true));
+    await raw.waitFor((m) => m.messageType.case === "subscriptionAck");
+    const pub = await tsClient(node.url, "pub");
+    await pub.ep.route(room, pub.up.id);
+    await waitFor(() => node.status().connections.length === 5, "5 links");
+    try {
+      const sizes = [10, 1_000, 20_000, 64, 15_990, 3];
+      const payloads = sizes.map((n, i) => Buffer.from(Array.from({ length: n }, (_, k) => (k * 7 + i) & 0xff)));
+      for (const p of payloads) pub.ep.publish(room, p, { fanout: 256 });
+      const blob = (m: proto.ProtoMessage) =>
+        m.messageType.case === "publish" && m.messageType.value.msg?.contentType.case === "appPayload" ? Buffer.from(m.messageType.value.msg.contentType.value.blob) : undefined;
+      for (const s of subs) {
+        const got: Buffer[] = [];
+        await waitFor(() => (got.push(...s.ep.drain().map(blob).filter((b) => b !== undefined)), got.length >= sizes.length), "deliveries");
+        expect(got.map((b, i) => b.equals(payloads[i]!))).toEqual(sizes.map(() => true));
+        // every copy passed this client's strict MAC check (a wrong MAC is dropped and counted)
+        expect(s.up.link.counters.dropped).toEqual({});
+      }
+      await waitFor(() => raw.received.filter((m) => m.messageType.case === "publish").length >= sizes.length, "raw deliveries");
+      const rawPubs = raw.received.filter((m) => m.messageType.case === "publish");
+      expect(rawPubs.map((m) => blob(m)!.equals(payloads[rawPubs.indexOf(m)]!))).toEqual(sizes.map(() => true));
+      expect(rawPubs.every((m) => headerOf(m)!.headerMac === undefined)).toBe(true);
+      expect(node.status().dropped).toEqual({});
+    } finally {
+      raw.close();
+      for (const c of [...subs, pub]) await c.close();
+    }
   });
 });

@@ -14,6 +14,7 @@ import { headerOf, validateMessage } from "../wire/validate.js";
 import { SubscriptionHandler } from "./subscriptions.js";
 import { SubscriptionTable } from "./subscription-table.js";
 import { countDrop, type Connection, type ConnectionKind, type DropReason } from "./types.js";
+import { SharedSend } from "../link/shared-send.js";
 
 export const DEFAULT_TTL = 8;
 export const DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION = 10_000;
@@ -197,7 +198,8 @@ export class MessageProcessor {
     } else {
       const outs = this.table.matchAll(e.component0, e.component1, e.component2, id, from.id);
       if (outs.length === 0) return this.noRoute(from, msg);
-      for (const o of outs) this.sendTo(this.conns.get(o)!, msg, from);
+      const share = outs.length > 1 ? new SharedSend(msg) : undefined;
+      for (const o of outs) this.sendTo(this.conns.get(o)!, msg, from, share);
     }
   }
 
@@ -209,8 +211,8 @@ export class MessageProcessor {
   }
 
   /** Hand a message to a connection; a refusal is counted on that connection. */
-  sendTo(out: Connection, msg: ProtoMessage, from?: Connection): void {
-    if (out.send(msg)) {
+  sendTo(out: Connection, msg: ProtoMessage, from?: Connection, share?: SharedSend): void {
+    if (out.send(msg, share)) {
       this.stats.routed++;
       return;
     }

@@ -2,6 +2,7 @@
 // Copyright the slim-ts authors
 
 import type { ProtoMessage } from "../wire/gen/dataplane.js";
+import type { SharedSend } from "../link/shared-send.js";
 
 /**
  * What kind of neighbour a connection leads to. The order of the values is
@@ -54,7 +55,8 @@ export interface Connection {
   readonly counters: ConnectionCounters;
   /** Link details for status output (peer node id, link id, remote address). */
   readonly info: ConnectionInfo;
-  send(msg: ProtoMessage): boolean;
+  /** `share`: the same message goes to several connections in a row (links encode it once). */
+  send(msg: ProtoMessage, share?: SharedSend): boolean;
   close(reason?: string): void;
 }
 

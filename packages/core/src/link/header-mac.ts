@@ -133,10 +133,22 @@ const writer = new PreimageWriter();
 const AT = 64;
 
 function writePreimage(h: ProtoSLIMHeader, linkId: string): PreimageWriter {
+  const w = writePreimageHead(linkId);
+  writePreimageTail(w, h);
+  return w;
+}
+
+/** The part of the preimage that depends on the link. */
+function writePreimageHead(linkId: string): PreimageWriter {
   const w = writer;
   w.len = AT;
   w.bytes(DOMAIN);
   w.str(linkId);
+  return w;
+}
+
+/** The part that depends on the header only: the same on every link a message goes out on. */
+function writePreimageTail(w: PreimageWriter, h: ProtoSLIMHeader): void {
   w.name(h.source);
   w.name(h.destination);
   w.str(h.identity);
@@ -149,7 +161,6 @@ function writePreimage(h: ProtoSLIMHeader, linkId: string): PreimageWriter {
     w.byte(h.error ? 1 : 0);
   }
   w.u32(h.ttl);
-  return w;
 }
 
 /** The exact bytes the official implementation MACs for a header on a given link (a copy). */
@@ -169,8 +180,19 @@ export class HeaderMacer {
     this.hmac = new HmacSha256(key);
   }
 
-  sign(h: ProtoSLIMHeader): Uint8Array {
-    const w = writePreimage(h, this.linkId);
+  /** `share`: the same header is being signed for several links; the link-independent preimage is kept there. */
+  sign(h: ProtoSLIMHeader, share?: { macTail: Uint8Array | undefined }): Uint8Array {
+    let w: PreimageWriter;
+    if (share === undefined) w = writePreimage(h, this.linkId);
+    else {
+      w = writePreimageHead(this.linkId);
+      if (share.macTail !== undefined) w.bytes(share.macTail);
+      else {
+        const from = w.len;
+        writePreimageTail(w, h);
+        share.macTail = w.buf.slice(from, w.len);
+      }
+    }
     const out = new Uint8Array(MAC_BYTES);
     this.hmac.macAfterBlock(w.buf, w.len - AT, out);
     return out;

@@ -11,6 +11,7 @@ import { SlimError } from "../errors.js";
 import { decodeProtoMessage, encodeProtoMessage, type ProtoMessage } from "../wire/gen/dataplane.js";
 import { headerOf } from "../wire/validate.js";
 import { LINK_FRAMING_ROOM, type FrameStream } from "./frame-stream.js";
+import type { SharedSend } from "./shared-send.js";
 import { HeaderMacer, deriveLinkKey, generateLinkKeyPair, type LinkKeyPair } from "./header-mac.js";
 import {
   NEGOTIATION_TIMEOUT_MS,
@@ -198,20 +199,21 @@ export class Link implements Connection {
     return this.macKey.verify(h) ? undefined : "mac_invalid";
   }
 
-  send(msg: ProtoMessage): boolean {
+  send(msg: ProtoMessage, share?: SharedSend): boolean {
     if (this.state !== "up") return false;
     const h = headerOf(msg);
+    let mac: Uint8Array | undefined;
     if (h !== undefined) {
       delete h.recvFrom;
       delete h.forwardTo;
-      if (this.macKey !== undefined) h.headerMac = this.macKey.sign(h);
+      if (this.macKey !== undefined) h.headerMac = mac = this.macKey.sign(h, share);
       else if (this.options.strictMac && (this.kind === "edge" || this.kind === "remote")) return false;
       else delete h.headerMac;
     }
-    return this.writeRaw(msg);
+    return this.writeRaw(msg, share, mac);
   }
 
-  private writeRaw(msg: ProtoMessage): boolean {
+  private writeRaw(msg: ProtoMessage, share?: SharedSend, mac?: Uint8Array): boolean {
     const s = this.stream;
     if (s === undefined) return false;
     if (s.bufferedBytes > this.maxBuffered) {
@@ -220,7 +222,7 @@ export class Link implements Connection {
     }
     let bytes: Uint8Array;
     try {
-      bytes = encodeProtoMessage(msg, LINK_FRAMING_ROOM);
+      bytes = share === undefined ? encodeProtoMessage(msg, LINK_FRAMING_ROOM) : share.encode(msg, mac);
     } catch {
       return false;
     }

@@ -248,6 +248,13 @@ export class Writer {
     this.buf[this.pos++] = v ? 1 : 0;
   }
 
+  /** Bytes as they are (no length). */
+  raw(v: Uint8Array): void {
+    this.ensure(v.length);
+    this.buf.set(v, this.pos);
+    this.pos += v.length;
+  }
+
   /** Length-prefixed bytes. */
   bytes(v: Uint8Array): void {
     const len = v.length;
@@ -433,6 +440,22 @@ export function encodeWith<T>(message: T, write: (w: Writer, m: T) => void, room
   } finally {
     sharedBusy = false;
   }
+}
+
+/**
+ * A copy of already encoded bytes in the encoder's slab, with `room` free bytes before it (see
+ * encodeWith): one message sent on many links is encoded once and copied per link.
+ */
+export function copyWithRoom(bytes: Uint8Array, room: number): Uint8Array {
+  if (sharedBusy) {
+    const out = new Uint8Array(room + bytes.length);
+    out.set(bytes, room);
+    return out.subarray(room);
+  }
+  const w = (shared ??= new Writer());
+  w.reset(room);
+  w.raw(bytes);
+  return w.finish();
 }
 
 /** Bounded decode of a top-level message; anything thrown is a SlimError. */
