@@ -17,14 +17,6 @@ export class FrameWriter {
   closed = false;
   private out: Uint8Array[] = [];
   private outBytes = 0;
-  /**
-   * The last bytes queued, kept as a range of their buffer while whole frames that follow
-   * them in the same buffer extend it (messages encoded one after the other with framing
-   * room): a burst then leaves as one view, with no copy. Not yet in `out`.
-   */
-  private runBuffer: ArrayBufferLike | undefined;
-  private runStart = 0;
-  private runEnd = 0;
   /** The dynamic table size our encoder announces (it never inserts): 4096 until the peer asks for less. */
   private encoderTableSize = 4096;
   /** A table size update owed at the start of the next header block we send. */
@@ -68,7 +60,6 @@ export class FrameWriter {
 
   /** Everything queued, in one buffer; undefined when nothing is. */
   take(): Uint8Array | undefined {
-    this.endRun();
     if (this.out.length === 0) return undefined;
     const bytes = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out, this.outBytes);
     this.out = [];
@@ -78,13 +69,11 @@ export class FrameWriter {
 
   discard(): void {
     this.closed = true;
-    this.runBuffer = undefined;
     this.out = [];
     this.outBytes = 0;
   }
 
   raw(bytes: Uint8Array): void {
-    this.endRun();
     this.out.push(bytes);
     this.outBytes += bytes.length;
     this.schedule();
@@ -156,11 +145,12 @@ export class FrameWriter {
       if (n <= 0) break;
       const head = q[i]!;
       let framed: number;
-      if (qRoom[i]! >= FRAME_HEADER_BYTES && head.length <= n) {
-        // a whole chunk with room before it: its frame header goes there
+      if (i === q.length - 1 && qRoom[i]! >= FRAME_HEADER_BYTES && head.length <= n) {
+        // the last chunk queued, whole, with room before it: its frame header goes there (several
+        // chunks share one DATA frame instead: fewer frames for the peer to take apart)
         const frame = new Uint8Array(head.buffer, head.byteOffset - FRAME_HEADER_BYTES, head.length + FRAME_HEADER_BYTES);
         writeFrameHeader(frame, 0, head.length, FrameType.DATA, 0, s.id);
-        this.frameInPlace(frame);
+        this.raw(frame);
         i++;
         framed = head.length;
       } else {
@@ -195,25 +185,6 @@ export class FrameWriter {
     return sent;
   }
 
-  /** A complete frame written into its buffer's free bytes: joins the current run when it follows it. */
-  private frameInPlace(frame: Uint8Array): void {
-    const buffer = frame.buffer;
-    if (buffer === this.runBuffer && frame.byteOffset === this.runEnd) this.runEnd += frame.length;
-    else {
-      this.endRun();
-      this.runBuffer = buffer;
-      this.runStart = frame.byteOffset;
-      this.runEnd = frame.byteOffset + frame.length;
-    }
-    this.outBytes += frame.length;
-    this.schedule();
-  }
-
-  private endRun(): void {
-    if (this.runBuffer === undefined) return;
-    this.out.push(new Uint8Array(this.runBuffer, this.runStart, this.runEnd - this.runStart));
-    this.runBuffer = undefined;
-  }
 }
 
 function u32(v: number): Uint8Array {
