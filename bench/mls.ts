@@ -7,7 +7,12 @@
 // workload, warmed up first; medians over --reps (default 3), repetitions interleaved.
 //
 //   tsx --conditions=@slim/source bench/mls.ts [--reps N] [--quick] [--write] [--only oneway,rtt,tokens,setup,persist,group8,group32]
-//       [--ours] [--mls on|off] [--md FILE] [--tsx] [--trace] [--prof PREFIX]
+//       [--ours] [--mls on|off] [--md FILE] [--tsx] [--trace] [--prof PREFIX [--prof-phase invite|fanout]]
+//
+// --trace: every stage's duration, our apps' session counters, and (groups) each process's CPU time per
+// phase from /proc. --prof PREFIX: CPU profiles of our node and of the moderator / tx / rx / first
+// member for their whole life; with --prof-phase, of the moderator and every member during that phase
+// of the measured group only.
 //
 // Our app processes run bench/mls-peer.ts bundled once per run with esbuild (the @slim/source of
 // @slim-ts/core, plain node: a group of 32 means 33 app starts, and the tsx loader made each
