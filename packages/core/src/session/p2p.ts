@@ -11,7 +11,7 @@ import type { Logger } from "../log.js";
 import { ANY_ID, Name } from "../names/name.js";
 import { AsyncQueue } from "../util/async-queue.js";
 import { SessionMessageType, SessionType, type ProtoMessage, type ProtoName, type ProtoPublish } from "../wire/gen/dataplane.js";
-import { protoNameOf, fromProtoName, toProtoName } from "../wire/names.js";
+import { protoNameOf, fromProtoName, sameProtoName, toProtoName } from "../wire/names.js";
 import { appPayloadOf, buildPublish, commandOf, publishOf, randomMessageId, type PublishSpec } from "./build.js";
 import { ControlRequests, DEFAULT_CONTROL_INTERVAL_MS, DEFAULT_CONTROL_RETRIES } from "./control.js";
 import { DataReceiver } from "./receiver.js";
@@ -122,7 +122,7 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
         endpointsSilent: () => this.peerLost(new SlimError("SESSION", `participant disconnected: ${this.peerName.toString()}`), "did not acknowledge data"),
       },
       reliable,
-      () => [key(protoNameOf(this.peerName))],
+      () => [this.peerKey],
       mls === undefined ? MAX_IN_FLIGHT : MAX_IN_FLIGHT_MLS,
     );
     this.receiver = new DataReceiver<SessionMessage>(
@@ -143,6 +143,29 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
 
   get closed(): Promise<void> {
     return this.closedPromise;
+  }
+
+  private keyedName: Name | undefined;
+  private keyOfPeer = "";
+
+  /** The peer's key in the sender and receiver tables (made again only when the peer's name changes). */
+  private get peerKey(): string {
+    if (this.keyedName !== this.peerName) {
+      this.keyedName = this.peerName;
+      this.keyOfPeer = key(protoNameOf(this.peerName));
+    }
+    return this.keyOfPeer;
+  }
+
+  /** The table key of a message's sender: the peer's cached one when it is the peer. */
+  private keyOf(source: ProtoName | undefined): string {
+    return sameProtoName(source, protoNameOf(this.peerName)) ? this.peerKey : key(source);
+  }
+
+  /** The sender of a message: our peer's Name (and its cached wire form) when it is the peer, as it nearly always is. */
+  private nameOf(source: ProtoName | undefined): Name {
+    if (sameProtoName(source, protoNameOf(this.peerName))) return this.peerName;
+    return fromProtoName(source) ?? this.peerName;
   }
 
   private forwardHint(): { forwardTo?: bigint } {
@@ -242,7 +265,7 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
       const jr = commandOf(publishOf(joinReply)!);
       const kp = jr?.case === "joinReply" ? jr.value.keyPackage : undefined;
       if (kp === undefined || kp.length === 0) throw new SlimError("MLS", `${this.peerName.toString()} joined without a key package: it does not do MLS`);
-      const added = await this.mls.add(key(protoNameOf(this.peerName)), kp);
+      const added = await this.mls.add(this.peerKey, kp);
       welcomeMls = { commitId: added.commitId, mlsContent: added.welcome };
     }
     const welcomeId = randomMessageId();
@@ -284,7 +307,7 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
       const type = p.session!.sessionMessageType;
       if (type === SessionMessageType.GROUP_WELCOME && this.state === "joining") await this.joinMls(p);
       this.handle(msg, p);
-    }, () => this.reliable !== undefined && p.session!.sessionMessageType === SessionMessageType.MSG && this.receiver.has(key(p.header!.source), p.session!.messageId));
+    }, () => this.reliable !== undefined && p.session!.sessionMessageType === SessionMessageType.MSG && this.receiver.has(this.keyOf(p.header!.source), p.session!.messageId));
   }
 
   /** Responder with MLS: enter the group with the initiator's Welcome. */
@@ -300,7 +323,7 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
     const s = p.session!;
     const id = s.messageId;
     const type = s.sessionMessageType;
-    const from = key(h.source);
+    const from = this.keyOf(h.source);
     this.missedTicks = 0; // anything from the peer shows it is alive
     if (h.incomingConn !== undefined && this.peerConn === undefined) this.peerConn = Number(h.incomingConn);
     switch (type) {
@@ -308,11 +331,11 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
       case SessionMessageType.RTX_REPLY: {
         const app = appPayloadOf(p);
         if (app === undefined) return;
+        const source = this.nameOf(h.source);
         if (type === SessionMessageType.MSG && this.reliable !== undefined) {
-          this.emit({ type: SessionMessageType.MSG_ACK, messageId: id, ...this.forwardHint() }, fromProtoName(h.source) ?? this.peerName);
+          this.emit({ type: SessionMessageType.MSG_ACK, messageId: id, ...this.forwardHint() }, source);
         }
         if (type === SessionMessageType.RTX_REPLY && h.error === true) return this.receiver.onLost(from, id);
-        const source = fromProtoName(h.source) ?? this.peerName;
         const metadata: Record<string, string> = {};
         for (const [k, v] of msg.metadata) if (k !== "PUBLISH_TO") metadata[k] = v;
         return this.receiver.onData(from, id, new ReceivedMessage(source, app.payloadType === "" ? "msg" : app.payloadType, metadata, app.blob, id, this));

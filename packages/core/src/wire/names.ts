@@ -38,6 +38,20 @@ export function protoNameId(p: ProtoName): bigint {
   return id === undefined ? ANY_ID : (id.id0 << 64n) | id.id1;
 }
 
+/** Whether a wire name has the same hashes and instance id as `b` (the strings are not compared: routing trusts the hashes). */
+export function sameProtoName(a: ProtoName | undefined, b: ProtoName): boolean {
+  const x = a?.name;
+  const y = b.name;
+  if (x === undefined || y === undefined) return false;
+  return (
+    x.component0 === y.component0 &&
+    x.component1 === y.component1 &&
+    x.component2 === y.component2 &&
+    x.nameId?.id0 === y.nameId?.id0 &&
+    x.nameId?.id1 === y.nameId?.id1
+  );
+}
+
 /**
  * Rebuild a domain Name from the wire. Trusts the hashes (routing uses them)
  * and keeps the strings for display; returns undefined when parts are missing.

@@ -5,6 +5,7 @@ import { xxhash64 } from "hash-wasm";
 import { describe, expect, it } from "vitest";
 import { ANY_ID, Name, SlimError, appIdFromTokenId, componentHash, formatId } from "../../src/index.js";
 import { xxh64 } from "../../src/names/xxh64.js";
+import { sameProtoName, toProtoName } from "../../src/wire/names.js";
 import { sharedFile } from "../helpers/vectors.js";
 
 const vectors = JSON.parse(sharedFile("protocol/vectors/dataplane-vectors.json")) as {
@@ -83,5 +84,18 @@ describe("Name", () => {
     expect(() => new Name("org", "ns", "x".repeat(2_000))).toThrow(SlimError);
     expect(() => new Name("org", "ns", "svc", -1n)).toThrow(SlimError);
     expect(() => new Name("org", "ns", "svc", ANY_ID + 1n)).toThrow(SlimError);
+  });
+});
+
+describe("wire names", () => {
+  it("sameProtoName compares hashes and instance id, not the display strings", () => {
+    const a = toProtoName(Name.parse("org/ns/svc").withId(7n));
+    expect(sameProtoName(toProtoName(Name.parse("org/ns/svc").withId(7n)), a)).toBe(true);
+    expect(sameProtoName(toProtoName(Name.parse("org/ns/svc").withId(8n)), a)).toBe(false);
+    expect(sameProtoName(toProtoName(Name.parse("org/ns/svc")), a)).toBe(false);
+    expect(sameProtoName(toProtoName(Name.parse("org/ns/other").withId(7n)), a)).toBe(false);
+    expect(sameProtoName({ ...a, strName: { strComponent0: "x", strComponent1: "y", strComponent2: "z" } }, a)).toBe(true);
+    expect(sameProtoName(undefined, a)).toBe(false);
+    expect(sameProtoName({ strName: a.strName! }, a)).toBe(false);
   });
 });
