@@ -36,7 +36,7 @@ export function sendData(s: GroupSession, id: number, data: OutboundData, to: st
 }
 
 /** MSG or RTX_REPLY: ack (reliable), then in order per sender; direct replies at once. */
-export function onData(s: GroupSession, msg: ProtoMessage, p: ProtoPublish, source: Name, type: SessionMessageType): void {
+export function onData(s: GroupSession, msg: ProtoMessage, p: ProtoPublish, source: Name, type: SessionMessageType, from: string): void {
   const h = p.header!;
   const id = p.session!.messageId;
   const app = appPayloadOf(p);
@@ -53,7 +53,6 @@ export function onData(s: GroupSession, msg: ProtoMessage, p: ProtoPublish, sour
       source,
     );
   }
-  const from = memberKey(source);
   if (!s.seen.has(from)) {
     s.seen.set(from, source);
     s.routeTo(source);

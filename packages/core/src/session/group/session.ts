@@ -29,7 +29,7 @@ import * as moderator from "./moderator.js";
 import * as participant from "./participant.js";
 import * as presence from "./presence.js";
 import * as saved_ from "./saved.js";
-import { memberKey, Roster } from "./roster.js";
+import { memberKey, Roster, SenderNames } from "./roster.js";
 import type { Checkpoints } from "../../persist/checkpoints.js";
 import { SessionOutput } from "../outbound.js";
 import type { SavedSession } from "../../persist/session-record.js";
@@ -291,26 +291,29 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
       this.handle(msg, p);
     }, () => {
       if (this.reliable === undefined || p.session!.sessionMessageType !== SessionMessageType.MSG) return false;
-      const source = fromProtoName(p.header!.source);
-      return source !== undefined && this.receiver.has(memberKey(source), p.session!.messageId);
+      const sender = this.senders.of(p.header!.source);
+      return sender !== undefined && this.receiver.has(sender.key, p.session!.messageId);
     });
   }
+
+  /** Names and table keys of recent senders. */
+  private readonly senders = new SenderNames();
 
   private handle(msg: ProtoMessage, p: ProtoPublish): void {
     if (this.state === "closed") return;
     const h = p.header!;
     const id = p.session!.messageId;
     const type = p.session!.sessionMessageType;
-    const source = fromProtoName(h.source);
-    if (source === undefined) return;
-    const from = memberKey(source);
+    const sender = this.senders.of(h.source);
+    if (sender === undefined) return;
+    const { name: source, key: from } = sender;
     presence.heard(this, from);
     // soft-closed: only what answers our own state changes, and the group ending, get through
     if (this.selfOffline && !this.passesWhileOffline(type)) return;
     switch (type) {
       case SessionMessageType.MSG:
       case SessionMessageType.RTX_REPLY:
-        return data_.onData(this, msg, p, source, type);
+        return data_.onData(this, msg, p, source, type, from);
       case SessionMessageType.MSG_ACK:
         return this.sender.onAck(id, from);
       case SessionMessageType.RTX_REQUEST:
