@@ -129,6 +129,21 @@ describe("SharedSecretProvider", () => {
     expect(p.token({ nowMs: 1_700_000_000_999 }).split(":")[1]).toBe("1700000000");
   });
 
+  it("never repeats a nonce across pool refills (1 200 tokens), each 16 base64url characters of 12 bytes, each verifying", () => {
+    const p = new SharedSecretProvider("org/ns/svc", SECRET);
+    const v = new SharedSecretVerifier(SECRET);
+    const nonces = new Set<string>();
+    for (let i = 0; i < 1_200; i++) {
+      const t = p.token();
+      const nonce = t.split(":")[2]!;
+      expect(nonce).toMatch(/^[A-Za-z0-9_-]{16}$/);
+      expect(Buffer.from(nonce, "base64url")).toHaveLength(12);
+      nonces.add(nonce);
+      if (i % 100 === 0) expect(v.verify(t).tokenId).toBe(p.tokenId);
+    }
+    expect(nonces.size).toBe(1_200);
+  });
+
   it("holds a P-256 key: uncompressed 65-byte public key, DER signatures", () => {
     const p = new SharedSecretProvider("org/ns/svc", SECRET);
     expect(p.publicKey).toHaveLength(65);
