@@ -66,15 +66,14 @@ function macerFor(key: KeyObject): HmacSha256 {
   }
 }
 
-const utf8 = new TextEncoder();
 /** Scratch for the MAC input: 64 bytes of room for the HMAC's key block, then the token text. */
-let macScratch = new Uint8Array(1024);
+let macScratch = Buffer.alloc(1024);
 const macOut = new Uint8Array(32);
 
 /** HMAC-SHA256 of the UTF-8 of `message` into a shared 32-byte buffer (read it before the next call). */
 function tokenMac(mac: HmacSha256, message: string): Uint8Array {
-  if (64 + 3 * message.length > macScratch.length) macScratch = new Uint8Array(64 + 3 * message.length);
-  const { written } = utf8.encodeInto(message, macScratch.subarray(64));
+  if (64 + 3 * message.length > macScratch.length) macScratch = Buffer.alloc(64 + 3 * message.length);
+  const written = macScratch.write(message, 64);
   mac.macAfterBlock(macScratch, written, macOut);
   return macOut;
 }

@@ -44,13 +44,14 @@ export function deriveLinkKey(own: KeyObject, peerPublic: Uint8Array, linkId: st
 
 /** Growable little-endian byte writer for the preimage; one instance is reused (all use is synchronous). */
 class PreimageWriter {
-  buf = new Uint8Array(1024);
+  /** A Buffer so that strings are written at an offset without a view per string (`buf.write`). */
+  buf = Buffer.alloc(1024);
   view = new DataView(this.buf.buffer);
   len = 0;
 
   private ensure(n: number): void {
     if (this.len + n <= this.buf.length) return;
-    const next = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
+    const next = Buffer.alloc(Math.max(this.buf.length * 2, this.len + n));
     next.set(this.buf.subarray(0, this.len));
     this.buf = next;
     this.view = new DataView(next.buffer);
@@ -66,7 +67,7 @@ class PreimageWriter {
   }
   u64(v: bigint): void {
     this.ensure(8);
-    this.view.setBigUint64(this.len, BigInt.asUintN(64, v), true);
+    this.view.setBigUint64(this.len, v, true); // taken modulo 2^64 by the DataView itself
     this.len += 8;
   }
   bytes(b: Uint8Array): void {
@@ -87,8 +88,8 @@ class PreimageWriter {
         if (c >= 0x80) break;
         buf[at + i] = c;
       }
-      if (i < n) n = utf8.encodeInto(s, buf.subarray(at)).written;
-    } else n = utf8.encodeInto(s, buf.subarray(at)).written;
+      if (i < n) n = buf.write(s, at);
+    } else n = buf.write(s, at);
     this.view.setUint32(this.len, n, true);
     this.len = at + n;
   }

@@ -33,7 +33,6 @@ const HI = LITTLE_ENDIAN ? 1 : 0;
 /** Strings up to this length are converted by a JS loop, which beats the TextEncoder/Decoder call. */
 const SHORT_STRING = 8;
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-const utf8Encoder = new TextEncoder();
 
 const SLAB_SIZE = 16 * 1024;
 /**
@@ -206,7 +205,8 @@ function decodeUtf8(buf: Uint8Array, start: number, end: number): string {
  * length is reserved as one byte and widened in place if the content exceeds 127 bytes.
  */
 export class Writer {
-  buf: Uint8Array;
+  /** A Buffer so that strings are written at an offset without a view per string (`buf.write`). */
+  buf: Buffer;
   /** Start of the message being written; marks from {@link begin} are relative to it. */
   start = 0;
   pos = 0;
@@ -214,7 +214,7 @@ export class Writer {
   room = 0;
 
   constructor(size = SLAB_SIZE) {
-    this.buf = new Uint8Array(size);
+    this.buf = Buffer.alloc(size);
   }
 
   /** A field key (the generator precomputes it). */
@@ -288,7 +288,7 @@ export class Writer {
         buf[pos++] = c;
       }
     }
-    if (i < n) pos = at + utf8Encoder.encodeInto(s, buf.subarray(at)).written;
+    if (i < n) pos = at + buf.write(s, at);
     this.pos = pos;
     this.prefix(at - this.start, reserved);
   }
@@ -321,7 +321,7 @@ export class Writer {
    */
   reset(room = 0): void {
     if (this.buf.length !== SLAB_SIZE || this.buf.length - this.pos < SLAB_MIN_FREE + room) {
-      this.buf = new Uint8Array(SLAB_SIZE);
+      this.buf = Buffer.alloc(SLAB_SIZE);
       this.pos = 0;
     }
     this.room = room;
@@ -368,7 +368,7 @@ export class Writer {
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     const used = this.pos - this.start;
-    const next = new Uint8Array(Math.max(SLAB_SIZE, 2 * (used + n) + this.room));
+    const next = Buffer.alloc(Math.max(SLAB_SIZE, 2 * (used + n) + this.room));
     next.set(this.buf.subarray(this.start, this.pos), this.room);
     this.buf = next;
     this.start = this.room;
