@@ -10,6 +10,7 @@ import type { SlimError } from "../errors.js";
 import type { ProtoMessage } from "../wire/gen/dataplane.js";
 import { cloneWithHeader } from "../wire/message.js";
 import { headerOf } from "../wire/validate.js";
+import type { SharedSend } from "./shared-send.js";
 
 export interface LocalSink {
   /** A routed message for the app; return false when it cannot take more (counted as backpressure). */
@@ -35,8 +36,8 @@ export class LocalConnection implements Connection {
     this.info = { role: "local", ...(label === undefined ? {} : { label }) };
   }
 
-  /** Datapath -> app. */
-  send(msg: ProtoMessage): boolean {
+  /** Datapath -> app. `share`: the same message goes on to other connections after this one. */
+  send(msg: ProtoMessage, share?: SharedSend): boolean {
     if (!this.open) return false;
     const t = msg.messageType;
     if (t.case === "subscriptionAck") {
@@ -45,11 +46,16 @@ export class LocalConnection implements Connection {
     }
     // Apps treat delivered messages as read-only and the datapath changes nothing
     // an app reads after delivery, so the object is shared; only a MAC from
-    // another link is stripped (on a copy).
+    // another link is stripped: in place when this is the message's only
+    // destination, on a copy when links that sign it in place come after us.
     let out = msg;
-    if (headerOf(msg)?.headerMac !== undefined) {
-      out = cloneWithHeader(msg);
-      delete headerOf(out)!.headerMac;
+    const h = headerOf(msg);
+    if (h?.headerMac !== undefined) {
+      if (share === undefined) delete h.headerMac;
+      else {
+        out = cloneWithHeader(msg);
+        delete headerOf(out)!.headerMac;
+      }
     }
     if (!this.sink.deliver(out)) {
       countDrop(this.counters, "backpressure");
