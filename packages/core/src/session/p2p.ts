@@ -11,7 +11,8 @@ import type { Logger } from "../log.js";
 import { ANY_ID, Name } from "../names/name.js";
 import { AsyncQueue } from "../util/async-queue.js";
 import { SessionMessageType, SessionType, type ProtoMessage, type ProtoName, type ProtoPublish } from "../wire/gen/dataplane.js";
-import { protoNameOf, fromProtoName, sameProtoName, toProtoName } from "../wire/names.js";
+import { protoNameOf, fromProtoName, toProtoName } from "../wire/names.js";
+import { SenderNames } from "./sender-names.js";
 import { appPayloadOf, buildPublish, commandOf, publishOf, randomMessageId, type PublishSpec } from "./build.js";
 import { ControlRequests, DEFAULT_CONTROL_INTERVAL_MS, DEFAULT_CONTROL_RETRIES } from "./control.js";
 import { DataReceiver } from "./receiver.js";
@@ -145,27 +146,17 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
     return this.closedPromise;
   }
 
-  private keyedName: Name | undefined;
-  private keyOfPeer = "";
+  /** Senders' Names and table keys (the peer's, nearly always), kept instead of rebuilt per message. */
+  private readonly senders = new SenderNames((wire) => key(wire));
 
-  /** The peer's key in the sender and receiver tables (made again only when the peer's name changes). */
-  private get peerKey(): string {
-    if (this.keyedName !== this.peerName) {
-      this.keyedName = this.peerName;
-      this.keyOfPeer = key(protoNameOf(this.peerName));
-    }
-    return this.keyOfPeer;
-  }
-
-  /** The table key of a message's sender: the peer's cached one when it is the peer. */
+  /** The table key of a message's sender. */
   private keyOf(source: ProtoName | undefined): string {
-    return sameProtoName(source, protoNameOf(this.peerName)) ? this.peerKey : key(source);
+    return this.senders.of(source)?.key ?? key(source);
   }
 
-  /** The sender of a message: our peer's Name (and its cached wire form) when it is the peer, as it nearly always is. */
-  private nameOf(source: ProtoName | undefined): Name {
-    if (sameProtoName(source, protoNameOf(this.peerName))) return this.peerName;
-    return fromProtoName(source) ?? this.peerName;
+  /** The peer's key in the sender and receiver tables. */
+  private get peerKey(): string {
+    return this.keyOf(protoNameOf(this.peerName));
   }
 
   private forwardHint(): { forwardTo?: bigint } {
@@ -323,7 +314,8 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
     const s = p.session!;
     const id = s.messageId;
     const type = s.sessionMessageType;
-    const from = this.keyOf(h.source);
+    const sender = this.senders.of(h.source);
+    const from = sender?.key ?? key(h.source);
     this.missedTicks = 0; // anything from the peer shows it is alive
     if (h.incomingConn !== undefined && this.peerConn === undefined) this.peerConn = Number(h.incomingConn);
     switch (type) {
@@ -331,7 +323,7 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
       case SessionMessageType.RTX_REPLY: {
         const app = appPayloadOf(p);
         if (app === undefined) return;
-        const source = this.nameOf(h.source);
+        const source = sender?.name ?? this.peerName;
         if (type === SessionMessageType.MSG && this.reliable !== undefined) {
           this.emit({ type: SessionMessageType.MSG_ACK, messageId: id, ...this.forwardHint() }, source);
         }

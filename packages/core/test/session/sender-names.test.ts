@@ -3,12 +3,13 @@
 
 import { describe, expect, it } from "vitest";
 import { Name } from "../../src/names/name.js";
-import { memberKey, SenderNames } from "../../src/session/group/roster.js";
+import { memberKey } from "../../src/session/group/roster.js";
+import { SenderNames } from "../../src/session/sender-names.js";
 import { toProtoName } from "../../src/wire/names.js";
 
 describe("SenderNames", () => {
   it("gives a sender's Name and key, the same ones again for the same sender, never another sender's", () => {
-    const cache = new SenderNames();
+    const cache = new SenderNames((_wire, name) => memberKey(name));
     const alice = Name.parse("org/ns/alice").withId(5n);
     const first = cache.of(toProtoName(alice))!;
     expect(first.name.toString()).toBe(alice.toString());
@@ -30,7 +31,7 @@ describe("SenderNames", () => {
   });
 
   it("stays bounded under a flood of strangers and still answers right after it", () => {
-    const cache = new SenderNames();
+    const cache = new SenderNames((_wire, name) => memberKey(name));
     for (let i = 0; i < 5_000; i++) cache.of(toProtoName(Name.parse("org/ns/x").withId(BigInt(i + 1))));
     expect((cache as unknown as { byId: Map<bigint, unknown> }).byId.size).toBeLessThanOrEqual(1_024);
     const bob = Name.parse("org/ns/bob").withId(77n);

@@ -184,7 +184,6 @@ export class FrameWriter {
     }
     return sent;
   }
-
 }
 
 function u32(v: number): Uint8Array {

@@ -5,34 +5,10 @@
 // key the data sender and receiver use for per-endpoint state.
 
 import type { Name } from "../../names/name.js";
-import type { ProtoName, ProtoParticipant } from "../../wire/gen/dataplane.js";
-import { fromProtoName, sameProtoName, toProtoName } from "../../wire/names.js";
+import type { ProtoParticipant } from "../../wire/gen/dataplane.js";
+import { fromProtoName, toProtoName } from "../../wire/names.js";
 
 export const memberKey = (n: Name): string => `${n.hashes[0]}.${n.hashes[1]}.${n.hashes[2]}.${n.id}`;
-
-/** Senders whose Name and key are kept at once (a flood of strangers only resets the cache). */
-const MAX_CACHED_SENDERS = 1_024;
-
-/** Message senders as Names and table keys, kept by the low half of their instance id and checked against the wire name. */
-export class SenderNames {
-  private readonly byId = new Map<bigint, { wire: ProtoName; name: Name; key: string }>();
-
-  of(wire: ProtoName | undefined): { name: Name; key: string } | undefined {
-    const idLow = wire?.name?.nameId?.id1;
-    if (idLow !== undefined) {
-      const known = this.byId.get(idLow);
-      if (known !== undefined && sameProtoName(wire, known.wire)) return known;
-    }
-    const name = fromProtoName(wire);
-    if (name === undefined) return undefined;
-    const entry = { wire: wire!, name, key: memberKey(name) };
-    if (idLow !== undefined) {
-      if (this.byId.size >= MAX_CACHED_SENDERS) this.byId.clear();
-      this.byId.set(idLow, entry);
-    }
-    return entry;
-  }
-}
 
 /** Same service (org/ns/svc), whatever the instance id. */
 export const sameService = (a: Name, b: Name): boolean =>

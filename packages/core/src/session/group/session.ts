@@ -29,7 +29,8 @@ import * as moderator from "./moderator.js";
 import * as participant from "./participant.js";
 import * as presence from "./presence.js";
 import * as saved_ from "./saved.js";
-import { memberKey, Roster, SenderNames } from "./roster.js";
+import { memberKey, Roster } from "./roster.js";
+import { SenderNames } from "../sender-names.js";
 import type { Checkpoints } from "../../persist/checkpoints.js";
 import { SessionOutput } from "../outbound.js";
 import type { SavedSession } from "../../persist/session-record.js";
@@ -297,7 +298,7 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
   }
 
   /** Names and table keys of recent senders. */
-  private readonly senders = new SenderNames();
+  private readonly senders = new SenderNames((_wire, name) => memberKey(name));
 
   private handle(msg: ProtoMessage, p: ProtoPublish): void {
     if (this.state === "closed") return;
