@@ -67,6 +67,79 @@ describe("HPACK decoder", () => {
     const big = new HpackDecoder({ maxTableSize: 4096, maxListSize: 100 });
     expect(() => big.decode(Uint8Array.from([0x00, 0x01, 0x78, 0x7f, ...varint(200 - 127), ...new Uint8Array(200).fill(0x61)]))).toThrow(/too/);
   });
+
+  it("refuses integers padded with zero continuation bytes (they would otherwise decode as NaN)", () => {
+    // a table size update of 0 written with 160 continuation bytes: 2 ** shift overflows to Infinity
+    const padded = [0x3f, ...new Array<number>(160).fill(0x80), 0x00];
+    const d = decoder();
+    expect(() => d.decode(Uint8Array.from(padded))).toThrow(HpackError);
+    // the table keeps its limit: inserts after the refused update still evict
+    const lit = [0x40, 0x01, 0x61, 0x7f, ...varint(1000 - 127), ...new Uint8Array(1000).fill(0x62)];
+    for (let i = 0; i < 20; i++) d.decode(Uint8Array.from(lit));
+    expect(tableBytes(d)).toBeLessThanOrEqual(4096);
+    // the same padding on a string length and an index
+    expect(() => decoder().decode(Uint8Array.from([0x00, 0x7f, ...new Array<number>(160).fill(0x80), 0x00]))).toThrow(HpackError);
+    expect(() => decoder().decode(Uint8Array.from([0xff, ...new Array<number>(160).fill(0x80), 0x00]))).toThrow(HpackError);
+  });
+
+  it("seeded: 3 000 random blocks and 3 000 mutated valid ones either decode within the limits or throw HpackError", () => {
+    let seed = 0x5eed_4a7c;
+    const rand = () => {
+      // mulberry32
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+    };
+    const LIMITS = { maxTableSize: 4096, maxListSize: 8 * 1024 };
+    const valid = [
+      hexBytes("8286 8441 8cf1 e3c2 e5f2 3a6b a0ab 90f4 ff"),
+      hexBytes("8286 84be 5886 a8eb 1064 9cbf"),
+      hexBytes("8287 85bf 4088 25a8 49e9 5ba9 7d7f 8925 a849 e95b b8e8 b4bf"),
+      encodeHeaders([[":method", "POST"], [":path", "/x"], ["authorization", "Bearer abc"], ["grpc-timeout", "5S"]], 0),
+      Uint8Array.from([0x00, 0x01, 0x78, 0x80 | 0x7f, ...varint(huffman(Uint8Array.from({ length: 256 }, (_, i) => i)).length - 127), ...huffman(Uint8Array.from({ length: 256 }, (_, i) => i))]),
+      Uint8Array.from([0x40, 0x01, 0x61, 0x1e, ...new Uint8Array(30).fill(0x78), 0xbe, 0x3f, 0xe1, 0x1f]),
+    ];
+    const outcomes = { decoded: 0, refused: 0 };
+    let d = new HpackDecoder(LIMITS);
+    const run = (block: Uint8Array) => {
+      let list;
+      try {
+        list = d.decode(block);
+      } catch (err) {
+        expect(err, `block ${Buffer.from(block).toString("hex")}`).toBeInstanceOf(HpackError);
+        outcomes.refused++;
+        d = new HpackDecoder(LIMITS); // a connection error: the connection and its decoder are gone
+        return;
+      }
+      outcomes.decoded++;
+      let size = 0;
+      for (const [n, v] of list) {
+        expect(typeof n === "string" && typeof v === "string").toBe(true);
+        size += n.length + v.length + 32;
+      }
+      expect(size).toBeLessThanOrEqual(LIMITS.maxListSize);
+      expect(tableBytes(d)).toBeLessThanOrEqual(LIMITS.maxTableSize);
+    };
+    for (let i = 0; i < 3_000; i++) {
+      const block = new Uint8Array(Math.floor(rand() * 64));
+      for (let j = 0; j < block.length; j++) block[j] = rand() < 0.3 ? [0x80, 0xff, 0x7f, 0x3f, 0x40, 0x00][Math.floor(rand() * 6)]! : Math.floor(rand() * 256);
+      run(block);
+    }
+    for (let i = 0; i < 3_000; i++) {
+      const base = valid[Math.floor(rand() * valid.length)]!;
+      const block = Uint8Array.from(base);
+      const edits = 1 + Math.floor(rand() * 4);
+      for (let e = 0; e < edits; e++) {
+        const at = Math.floor(rand() * block.length);
+        block[at] = block[at]! ^ (1 << Math.floor(rand() * 8));
+      }
+      run(rand() < 0.2 ? block.subarray(0, Math.floor(rand() * block.length)) : block);
+    }
+    // both branches were exercised, so the assertions above ran on real outcomes
+    expect(outcomes.decoded).toBeGreaterThan(500);
+    expect(outcomes.refused).toBeGreaterThan(500);
+  });
 });
 
 describe("HPACK encoder", () => {
@@ -98,4 +171,10 @@ function varint(v: number): number[] {
   }
   out.push(v);
   return out;
+}
+
+/** Bytes the decoder's dynamic table holds (RFC 7541 size: name + value + 32 per entry). */
+function tableBytes(d: HpackDecoder): number {
+  const table = (d as unknown as { table: Array<[string, string]> }).table;
+  return table.reduce((n, [k, v]) => n + k.length + v.length + 32, 0);
 }

@@ -26,6 +26,12 @@ const MAX_HEADER_BLOCK = 64 * 1024;
 const MAX_WINDOW = 0x7fff_ffff;
 /** Streams a peer may reset over a connection's life: a link uses one stream per connection. */
 const MAX_PEER_RESETS = 1_000;
+/**
+ * Answers (PING and SETTINGS acks, RST_STREAM) we may owe a peer that is not reading
+ * them: past this, its control frames are a flood (the ping, settings and reset floods
+ * of CVE-2019-9512/9514/9515) and the connection ends.
+ */
+const MAX_OWED_ANSWERS = 10_000;
 
 export interface H2Limits {
   /** Receive window we grant per stream and per connection. */
@@ -65,6 +71,7 @@ export class H2Connection {
   private readonly blocks = new HeaderBlockReader(MAX_HEADER_BLOCK);
   private lastPeerStream = 0;
   private peerResets = 0;
+  private owedAnswers = 0;
   private socketError: Error | undefined;
   private nextLocalStream = 1;
   readonly writer = new FrameWriter(() => this.flush());
@@ -230,7 +237,10 @@ export class H2Connection {
       case FrameType.PING:
         if (streamId !== 0 || payload.length !== 8) throw new H2ProtocolError(H2Code.PROTOCOL_ERROR, "malformed PING");
         if (flags & Flag.ACK) this.pingWaiters.shift()?.();
-        else this.writer.frame(FrameType.PING, Flag.ACK, 0, Uint8Array.from(payload));
+        else {
+          this.owe();
+          this.writer.frame(FrameType.PING, Flag.ACK, 0, Uint8Array.from(payload));
+        }
         return;
       case FrameType.GOAWAY:
         if (streamId !== 0 || payload.length < 8) throw new H2ProtocolError(H2Code.PROTOCOL_ERROR, "malformed GOAWAY");
@@ -263,6 +273,7 @@ export class H2Connection {
       if (s === undefined && streamId > this.lastPeerStream && (streamId & 1) === (this.role === "server" ? 1 : 0)) {
         throw new H2ProtocolError(H2Code.PROTOCOL_ERROR, "DATA on an idle stream");
       }
+      this.owe();
       this.writer.reset(streamId, H2Code.STREAM_CLOSED);
       return;
     }
@@ -299,6 +310,7 @@ export class H2Connection {
     this.lastPeerStream = b.streamId;
     clearTimeout(this.prefaceTimer);
     if (this.goingAway || this.streams.size >= this.limits.maxConcurrentStreams) {
+      this.owe();
       this.writer.reset(b.streamId, H2Code.REFUSED_STREAM);
       return;
     }
@@ -347,7 +359,17 @@ export class H2Connection {
           break; // concurrency and list size: nothing to do
       }
     }
+    this.owe();
     this.writer.frame(FrameType.SETTINGS, Flag.ACK, 0, EMPTY);
+  }
+
+  /**
+   * We are about to answer one of the peer's frames. A peer that reads keeps the socket
+   * drained (the count starts over); one that does not gets MAX_OWED_ANSWERS, then GOAWAY.
+   */
+  private owe(): void {
+    if (this.socket.writableLength === 0 && this.writer.buffered < 64 * 1024) this.owedAnswers = 0;
+    if (++this.owedAnswers > MAX_OWED_ANSWERS) throw new H2ProtocolError(H2Code.ENHANCE_YOUR_CALM, "too many control frames whose answers the peer does not read");
   }
 
   private onWindowUpdate(streamId: number, payload: Uint8Array): void {
@@ -452,6 +474,9 @@ export class H2Connection {
   /** A connection error: GOAWAY with the code, then close. */
   private fail(code: number, reason: string): void {
     if (this.closedFlag) return;
+    // the GOAWAY is the last word: no stream data, trailers or graceful GOAWAY after it
+    this.goingAway = true;
+    this.dirty.clear();
     this.writer.goaway(this.lastPeerStream, code, reason);
     this.flush();
     this.socket.end();

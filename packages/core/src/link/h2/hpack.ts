@@ -119,6 +119,9 @@ export class HpackDecoder {
       let shift = 0;
       for (;;) {
         if (pos >= block.length) throw new HpackError("truncated integer");
+        // 2^31 fits in five continuation bytes; more (even zero ones) would let 2 ** shift
+        // overflow to Infinity and the value become NaN
+        if (shift > 28) throw new HpackError("integer too large");
         const b = block[pos++]!;
         v += (b & 0x7f) * 2 ** shift;
         shift += 7;
