@@ -48,6 +48,12 @@ export const AppOptionsSchema = z.strictObject({
    */
   heartbeatIntervalMs: z.int().positive().optional(),
   /**
+   * How long a session this app joined (it answered an invitation) waits for the inviter's
+   * welcome before it is dropped (default 60 s). At most 256 wait at once; later invitations
+   * are dropped until some complete.
+   */
+  joinTimeoutMs: z.int().positive().optional(),
+  /**
    * Keep sessions across restarts, as the official `createAppWithPersistence`: the identity and
    * every open session (MLS group, members, counters) are saved, encrypted, under `path`;
    * `restoreSessions()` brings them back after a restart. `app.close()` then keeps the sessions
@@ -116,7 +122,7 @@ export class SlimApp implements AsyncDisposable {
       const endpoint = new Endpoint(processor, { name, identity: provider.token() });
       await endpoint.subscribe(name, link === undefined ? {} : { via: link.id });
       const sessions = store === undefined ? undefined : new SessionStore(store, logger.child("store"));
-      const layer = new SessionLayer(endpoint, provider, verifier, logger, link?.id, o.heartbeatIntervalMs, sessions);
+      const layer = new SessionLayer(endpoint, provider, verifier, logger, link?.id, o.heartbeatIntervalMs, sessions, o.joinTimeoutMs);
       return new SlimApp(name, layer, o.processor === undefined ? processor : undefined, link, store);
     } catch (err) {
       await store?.close();

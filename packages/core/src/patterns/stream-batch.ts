@@ -40,11 +40,18 @@ export function packChunks(chunks: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/**
+ * Chunks a reader takes from one "chunks" frame, at most: a 4 MiB frame of empty chunks would
+ * otherwise become four million objects before anything else could refuse it.
+ */
+export const MAX_UNPACKED_CHUNKS = 16_384;
+
 /** The chunks of a "chunks" frame (views into `payload`); a malformed frame is SlimError("RECEIVE"). */
-export function unpackChunks(payload: Uint8Array): Uint8Array[] {
+export function unpackChunks(payload: Uint8Array, maxChunks = MAX_UNPACKED_CHUNKS): Uint8Array[] {
   const out: Uint8Array[] = [];
   let at = 0;
   while (at < payload.length) {
+    if (out.length === maxChunks) throw new SlimError("RECEIVE", `malformed stream batch: more than ${maxChunks} chunks`);
     let n = 0;
     let scale = 1;
     for (let i = 0; ; i++) {
@@ -88,7 +95,7 @@ export class StreamChunk implements SessionMessage {
 }
 
 export interface CoalesceOptions {
-  /** Chunks per frame at most (default 256). */
+  /** Chunks per frame at most (default 256; readers take up to MAX_UNPACKED_CHUNKS). */
   maxChunks?: number;
   /** Payload bytes per frame at most, roughly (default 64 KiB; a frame is sent once it reaches this). */
   maxBytes?: number;
@@ -118,6 +125,7 @@ export class ChunkBatcher {
     private readonly send: (payload: Uint8Array, kind: "chunk" | "chunks") => void,
   ) {
     this.maxChunks = positive("maxChunks", options.maxChunks, DEFAULT_BATCH_CHUNKS);
+    if (this.maxChunks > MAX_UNPACKED_CHUNKS) throw new SlimError("INVALID_ARGUMENT", `coalesce.maxChunks must be at most ${MAX_UNPACKED_CHUNKS} (what readers take), got ${this.maxChunks}`);
     this.maxBytes = positive("maxBytes", options.maxBytes, DEFAULT_BATCH_BYTES);
   }
 

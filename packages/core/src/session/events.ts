@@ -16,10 +16,11 @@ export class EventFeed {
   private readonly queue = new AsyncQueue<ParticipantEvent>(EVENT_BACKLOG);
   private iterated = false;
 
-  emit(type: ParticipantEvent["type"], participant: Name, reason?: string, messageId?: number): void {
+  emit(type: ParticipantEvent["type"], participant: Name, reason?: string, messageId?: number, count?: number): void {
     if (this.queue.closed) return;
     const e: ParticipantEvent = reason === undefined ? { type, participant } : { type, participant, reason };
     if (messageId !== undefined) e.messageId = messageId;
+    if (count !== undefined) e.count = count;
     if (!this.queue.push(e)) {
       this.queue.drain(1);
       this.queue.push(e);
@@ -36,4 +37,9 @@ export class EventFeed {
   end(): void {
     this.queue.end();
   }
+}
+
+/** The reason of a "lost" event for `count` messages from `id` on. */
+export function lostReason(id: number, count: number): string {
+  return count === 1 ? `message ${id} could not be recovered` : `messages ${id} to ${(id + count - 1) % 0x8000_0000} (${count}) could not be recovered`;
 }

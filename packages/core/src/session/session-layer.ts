@@ -27,6 +27,14 @@ import type { SavedSession } from "../persist/session-record.js";
 import type { SessionStore } from "../persist/session-store.js";
 
 export const MAX_PENDING_SESSIONS = 128;
+/**
+ * Sessions that answered a JOIN_REQUEST and wait for their welcome, at most at once: JOIN_REQUESTs
+ * beyond it are dropped until some are welcomed or time out (without MLS a join is not
+ * authenticated, as upstream, so anyone who reaches the app could otherwise pile them up).
+ */
+export const MAX_HALF_OPEN_SESSIONS = 256;
+/** How long a joined session waits for its welcome before it is dropped (app option `joinTimeoutMs`). */
+export const DEFAULT_JOIN_TIMEOUT_MS = 60_000;
 /** How long close() waits for finished sessions' queued output. */
 const LINGER_MS = 1_000;
 
@@ -37,7 +45,8 @@ export class SessionLayer implements GroupHost {
   /** Accepted point-to-point sessions. */
   /** Accepted sessions of both kinds, in arrival order. */
   readonly incoming = new AsyncQueue<AnySession>(MAX_PENDING_SESSIONS);
-  private readonly awaitingWelcome = new Set<number>();
+  /** Sessions that answered a JOIN_REQUEST and wait for the welcome, with their deadline. */
+  private readonly awaitingWelcome = new Map<number, NodeJS.Timeout>();
   readonly log: Logger;
 
   constructor(
@@ -51,6 +60,7 @@ export class SessionLayer implements GroupHost {
     readonly heartbeatIntervalMs?: number,
     /** Persistence on: open sessions are saved here, and restored from it. */
     private readonly store?: SessionStore,
+    private readonly joinTimeoutMs: number = DEFAULT_JOIN_TIMEOUT_MS,
   ) {
     this.log = logger.child("session");
     // The local datapath could not send one of our messages (no route): fail the
@@ -94,6 +104,7 @@ export class SessionLayer implements GroupHost {
   }
 
   accept(session: GroupSession): void {
+    this.welcomed(session.sessionId);
     this.persist(session);
     if (!this.incoming.push(session)) session.finish(new SlimError("SESSION", "too many sessions waiting to be accepted"));
   }
@@ -171,7 +182,7 @@ export class SessionLayer implements GroupHost {
   forget(sessionId: number): void {
     const session = this.sessions.get(sessionId);
     this.sessions.delete(sessionId);
-    this.awaitingWelcome.delete(sessionId);
+    this.welcomed(sessionId);
     // ended for good (not suspended by the app closing): its record goes
     if (this.store !== undefined && session !== undefined && !session.suspended) {
       this.linger(this.store.forget(session).catch((err: unknown) => this.log.warn("saved session not removed", { session: sessionId, error: SlimError.from(err).message })));
@@ -266,9 +277,10 @@ export class SessionLayer implements GroupHost {
     if (existing !== undefined) {
       existing.onMessage(msg, p);
       // group participants surface themselves once subscribed (accept())
-      if (existing instanceof P2PSession && type === SessionMessageType.GROUP_WELCOME && this.awaitingWelcome.delete(sid)) {
+      if (existing instanceof P2PSession && type === SessionMessageType.GROUP_WELCOME && this.awaitingWelcome.has(sid)) {
         // surfaced once open (with MLS: once the welcome put us in the group)
         void existing.opened.then(() => {
+          if (!this.welcomed(sid)) return; // timed out (or ended) while the welcome was processed
           this.persist(existing);
           if (!this.incoming.push(existing)) existing.finish(new SlimError("SESSION", "too many sessions waiting to be accepted"));
         });
@@ -314,13 +326,14 @@ export class SessionLayer implements GroupHost {
     const timers = cmd.value.timerSettings;
     const reliable = timers === undefined ? undefined : { intervalMs: timers.timeout, maxRetries: timers.maxRetries };
     const metadata = Object.fromEntries(msg.metadata);
+    if (this.halfOpenFull(s.sessionId)) return;
     const mls = this.mlsForJoin(p, cmd.value);
     if (mls === null) return;
     const session = new P2PSession(this, s.sessionId, false, peer, reliable, metadata, this.heartbeatIntervalMs, mls);
     this.add(session);
     const conn = p.header!.incomingConn === undefined ? undefined : Number(p.header!.incomingConn);
     this.route(peer, conn);
-    this.awaitingWelcome.add(s.sessionId);
+    this.expectWelcome(session);
     session.replyJoin(s.messageId, p.header!.incomingConn).catch((err: unknown) => {
       this.log.info("MLS: no key package for the join reply", { error: SlimError.from(err).message });
       session.finish(SlimError.from(err, "MLS"));
@@ -336,15 +349,44 @@ export class SessionLayer implements GroupHost {
       this.log.info("group join request without timer settings or channel names dropped", { sessionId: s.sessionId });
       return;
     }
+    if (this.halfOpenFull(s.sessionId)) return;
     const mls = this.mlsForJoin(p, join);
     if (mls === null) return;
     const reliable = { intervalMs: join.timerSettings.timeout, maxRetries: join.timerSettings.maxRetries };
     const channels: GroupChannels = { data, control };
     const session = new GroupSession(this, s.sessionId, "participant", moderator, channels, reliable, Object.fromEntries(msg.metadata), this.heartbeatIntervalMs, mls);
     this.add(session);
+    this.expectWelcome(session);
     const conn = p.header!.incomingConn === undefined ? undefined : Number(p.header!.incomingConn);
     this.route(moderator, conn);
     session.onMessage(msg, p); // answers JOIN_REPLY
+  }
+
+  /** Too many sessions wait for their welcome already: this JOIN_REQUEST is dropped. */
+  private halfOpenFull(sessionId: number): boolean {
+    if (this.awaitingWelcome.size < MAX_HALF_OPEN_SESSIONS) return false;
+    this.log.warn("join request dropped: too many sessions wait for their welcome", { sessionId, waiting: this.awaitingWelcome.size });
+    return true;
+  }
+
+  /** A session that answered a JOIN_REQUEST: dropped if its welcome does not come in time. */
+  private expectWelcome(session: AnySession): void {
+    const timer = setTimeout(() => {
+      this.awaitingWelcome.delete(session.sessionId);
+      this.log.info("joined session dropped: no welcome in time", { sessionId: session.sessionId, timeoutMs: this.joinTimeoutMs });
+      session.finish(new SlimError("TIMEOUT", `no welcome within ${this.joinTimeoutMs} ms of joining`));
+    }, this.joinTimeoutMs);
+    timer.unref();
+    this.awaitingWelcome.set(session.sessionId, timer);
+  }
+
+  /** The welcome came (or the session ended): stop waiting. False if nothing was waiting. */
+  private welcomed(sessionId: number): boolean {
+    const timer = this.awaitingWelcome.get(sessionId);
+    if (timer === undefined) return false;
+    clearTimeout(timer);
+    this.awaitingWelcome.delete(sessionId);
+    return true;
   }
 
   /** Output a finished session still had queued (MLS sealing); close() lets it out first. */

@@ -55,8 +55,10 @@ export interface ParticipantEvent {
   participant: Name;
   /** Why, in words (e.g. "no heartbeat for 30 s"). */
   reason?: string;
-  /** lost: the session message id that is missing. */
+  /** lost: the session message id that is missing (the first of them, with `count`). */
   messageId?: number;
+  /** lost: how many consecutive messages from `messageId` on are missing (1 unless a sender jumped far ahead). */
+  count?: number;
 }
 
 export type SessionKind = "p2p" | "group";

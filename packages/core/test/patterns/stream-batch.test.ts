@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from "vitest";
 import { SlimError } from "../../src/errors.js";
-import { ChunkBatcher, packChunks, unpackChunks } from "../../src/patterns/stream-batch.js";
+import { ChunkBatcher, MAX_UNPACKED_CHUNKS, packChunks, unpackChunks } from "../../src/patterns/stream-batch.js";
 
 const enc = new TextEncoder();
 
@@ -15,6 +15,14 @@ describe("stream batches", () => {
     expect(back.map((c) => c.length)).toEqual(chunks.map((c) => c.length));
     expect(back.every((c, i) => c.every((b) => b === chunks[i]![0]))).toBe(true);
     expect(unpackChunks(new Uint8Array(0))).toEqual([]);
+  });
+
+  it("a batch of more than MAX_UNPACKED_CHUNKS chunks (4 MiB of empty ones) is refused before it becomes millions of objects", () => {
+    const flood = new Uint8Array(4 * 1024 * 1024); // every byte a zero length
+    expect(() => unpackChunks(flood)).toThrow(/more than 16384 chunks/);
+    expect(unpackChunks(flood.subarray(0, MAX_UNPACKED_CHUNKS)).length).toBe(MAX_UNPACKED_CHUNKS);
+    // the largest batch a sender makes by default (256 chunks) is far inside the bound
+    expect(unpackChunks(packChunks(Array.from({ length: 256 }, () => enc.encode("t")))).length).toBe(256);
   });
 
   it("a malformed batch is a RECEIVE error, never a crash or an over-read", () => {

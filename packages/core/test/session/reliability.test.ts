@@ -2,7 +2,7 @@
 // Copyright the slim-ts authors
 
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { DataReceiver } from "../../src/session/receiver.js";
+import { DataReceiver, MAX_AHEAD, MAX_RTX_GAP } from "../../src/session/receiver.js";
 import { DataSender, type OutboundData } from "../../src/session/sender.js";
 
 const R = { intervalMs: 100, maxRetries: 3 };
@@ -12,7 +12,7 @@ function receiver(firstId?: number) {
   const errors: string[] = [];
   const rtx: number[] = [];
   const r = new DataReceiver<number>(
-    { deliver: (x) => delivered.push(x), lost: (source, id) => errors.push(`${source}#${id}`), requestRtx: (id) => rtx.push(id) },
+    { deliver: (x) => delivered.push(x), lost: (source, id, count) => errors.push(count === 1 ? `${source}#${id}` : `${source}#${id}+${count}`), requestRtx: (id) => rtx.push(id) },
     R,
     firstId,
   );
@@ -78,6 +78,79 @@ describe("DataReceiver", () => {
     r.onData("a", 0, 3);
     r.onData("a", 0x7fff_fffe, 99);
     expect(delivered).toEqual([1, 2, 3]);
+  });
+});
+
+describe("DataReceiver, long gaps and hostile ids", () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it("ignores ids outside the 31-bit data range (they used to spin the gap loop forever)", () => {
+    const { r, delivered, rtx } = receiver(1);
+    r.onData("a", 1, 1);
+    for (const id of [0x8000_0000, 0xffff_ffff, -1, 2 ** 40, Number.NaN]) r.onData("a", id, id);
+    r.onData("a", 2, 2);
+    expect(delivered).toEqual([1, 2]);
+    expect(rtx).toEqual([]);
+  });
+
+  it("one lost message with 5 000 later ones held behind it: one request, then everything in order", () => {
+    const { r, delivered, errors, rtx } = receiver(1);
+    r.onData("a", 1, 1);
+    for (let id = 3; id <= 5_002; id++) r.onData("a", id, id); // the sender goes on while 2 is resent
+    expect(rtx).toEqual([2]);
+    expect(delivered).toEqual([1]);
+    r.onData("a", 2, 2);
+    expect(delivered.length).toBe(5_002);
+    expect(delivered.every((x, i) => x === i + 1)).toBe(true);
+    expect(errors).toEqual([]);
+  });
+
+  it("a gap longer than MAX_RTX_GAP: the latest MAX_RTX_GAP ids are asked for, the ones before them reported lost in one notice", () => {
+    const { r, delivered, errors, rtx } = receiver(1);
+    r.onData("a", 1, 1);
+    const id = 2 + 3_000;
+    r.onData("a", id, id);
+    expect(errors).toEqual([`a#2+${3_000 - MAX_RTX_GAP}`]);
+    expect(rtx.length).toBe(MAX_RTX_GAP);
+    expect(rtx[0]).toBe(id - MAX_RTX_GAP);
+    for (let m = id - MAX_RTX_GAP; m < id; m++) r.onData("a", m, m);
+    expect(delivered).toEqual([1, ...Array.from({ length: MAX_RTX_GAP + 1 }, (_, i) => id - MAX_RTX_GAP + i)]);
+    // a late copy of a given-up id changes nothing
+    r.onData("a", 5, 5);
+    expect(delivered.length).toBe(MAX_RTX_GAP + 2);
+  });
+
+  it("a sender more than MAX_AHEAD ids ahead: what is still missing before the window is given up, what is held comes out in order", () => {
+    const { r, delivered, errors, rtx } = receiver(1);
+    r.onData("a", 1, 1);
+    r.onData("a", 3, 3); // held, 2 requested
+    const far = 1_000_000_000; // 2^30 - a bit: still "after", not late
+    r.onData("a", far, far);
+    expect(delivered).toEqual([1, 3]);
+    const windowStart = far - MAX_AHEAD;
+    expect(errors).toEqual(["a#2", `a#4+${windowStart - 4}`, `a#${windowStart}+${MAX_AHEAD - MAX_RTX_GAP}`]);
+    expect(rtx.length).toBe(1 + MAX_RTX_GAP);
+    for (let id = far - MAX_RTX_GAP; id < far; id++) r.onData("a", id, id);
+    expect(delivered.length).toBe(2 + MAX_RTX_GAP + 1);
+    expect(delivered.at(-1)).toBe(far);
+    // the old request for 2 was stopped: no retries for it later
+    const sent = rtx.length;
+    vi.advanceTimersByTime(R.intervalMs * 10);
+    expect(rtx.slice(sent).includes(2)).toBe(false);
+  });
+
+  it("floods of far ids and lost notices keep held messages, requests and runs bounded", () => {
+    const { r } = receiver(1);
+    r.onData("a", 1, 1);
+    for (let i = 0; i < 20_000; i++) r.onLost("a", 3 + ((i * 7919) % 0x3fff_0000));
+    const state = (r as unknown as { sources: Map<string, { held: Map<number, unknown>; rtx: Map<number, unknown>; runs: unknown[] }> }).sources.get("a")!;
+    expect(state.held.size).toBe(0); // notices for ids never seen are ignored
+    for (let i = 0; i < 300; i++) r.onData("a", 10 + i * 2_000, i);
+    for (let i = 0; i < 200; i++) r.onData("a", 700_000 + i * 5_000_000, i);
+    expect(state.held.size).toBeLessThanOrEqual(MAX_AHEAD);
+    expect(state.rtx.size).toBeLessThanOrEqual(MAX_AHEAD);
+    expect(state.runs.length).toBeLessThanOrEqual(MAX_AHEAD / MAX_RTX_GAP);
   });
 });
 

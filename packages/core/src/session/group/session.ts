@@ -17,7 +17,7 @@ import { ControlRequests, DEFAULT_CONTROL_INTERVAL_MS, DEFAULT_CONTROL_RETRIES }
 import type { SessionHost } from "../p2p.js";
 import { DataReceiver } from "../receiver.js";
 import { DataSender, MAX_IN_FLIGHT, MAX_IN_FLIGHT_MLS, type OutboundData } from "../sender.js";
-import { EventFeed } from "../events.js";
+import { EventFeed, lostReason } from "../events.js";
 import { MlsPipe } from "../mls-pipe.js";
 import type { SessionMls } from "../mls-session.js";
 import type { Replier } from "../message.js";
@@ -147,10 +147,10 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
     this.receiver = new DataReceiver<SessionMessage>(
       {
         deliver: (m) => this.pushInbound(m),
-        lost: (source, id) => {
+        lost: (source, id, count) => {
           const from = this.nameOf(source);
-          this.host.log?.info("message lost", { session: this.sessionId, from: source, id });
-          if (from !== undefined) this.feed.emit("lost", from, `message ${id} could not be recovered`, id);
+          this.host.log?.info("message lost", { session: this.sessionId, from: source, id, count });
+          if (from !== undefined) this.feed.emit("lost", from, lostReason(id, count), id, count);
         },
         requestRtx: (id, source) => {
           const dst = this.nameOf(source);
