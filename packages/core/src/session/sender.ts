@@ -166,7 +166,11 @@ export class DataSender {
       this.inFlight.set(id, f);
       const sent = this.io.send(id, data, to, false);
       if (waiting.size === 0) return this.finish(id, f);
-      this.armAfter(id, f, sent);
+      // armed after this turn's socket write (queued by the send as a microtask before this one):
+      // the timer's cost then does not delay the message
+      queueMicrotask(() => {
+        if (this.inFlight.get(id) === f && f.timer === undefined) this.armAfter(id, f, sent);
+      });
     });
   }
 
