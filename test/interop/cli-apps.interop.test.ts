@@ -44,6 +44,26 @@ describe("slim-ts-node app echo / send", () => {
     }
   });
 
+  it("--basic-auth reaches a node that requires it; without, send fails readably; a malformed value is refused", async () => {
+    await using node = await startNode({ listen: "127.0.0.1:0", auth: { kind: "basic", username: "cli", password: "pw-1" } });
+    const echo = run(["echo", "--name", "org/cli/bob", "--connect", node.url, "--basic-auth", "cli:pw-1"]);
+    try {
+      await waitFor(() => echo.events().some((e) => e.event === "ready"), "echo ready");
+      const send = run(["send", "--name", "org/cli/alice", "--to", "org/cli/bob", "--connect", node.url, "--basic-auth", "cli:pw-1", "--count", "2"]);
+      expect(await send.exited).toBe(0);
+      expect(send.events().filter((e) => e.event === "reply")).toHaveLength(2);
+      const refused = run(["send", "--name", "org/cli/alice", "--to", "org/cli/bob", "--connect", node.url, "--count", "1"]);
+      expect(await refused.exited).not.toBe(0);
+      expect(refused.err()).toMatch(/AUTH|unauthenticated|authoriz/i);
+      const malformed = run(["send", "--name", "org/cli/alice", "--to", "org/cli/bob", "--connect", node.url, "--basic-auth", "no-colon"]);
+      expect(await malformed.exited).toBe(2);
+      expect(malformed.err()).toContain("--basic-auth must be user:password");
+    } finally {
+      echo.child.kill("SIGINT");
+      expect(await echo.exited).toBe(0);
+    }
+  });
+
   it("send to an official echoing app prints its replies and exits 1 when they differ; send to nobody fails readably", async () => {
     await using node = await startNode({ listen: "127.0.0.1:0" });
     await using official = await startOfficialApp({ name: "org/cli/official", url: node.url });

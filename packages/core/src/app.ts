@@ -5,6 +5,7 @@
 // node in this process, or a remote node over a link), and its sessions.
 
 import { z } from "zod";
+import type { ClientConnectionAuth } from "./auth/connection-auth.js";
 import { SharedSecretProvider, SharedSecretVerifier } from "./auth/shared-secret.js";
 import type { IdentityProvider, IdentityVerifier } from "./auth/types.js";
 import { MessageProcessor } from "./datapath/processor.js";
@@ -38,6 +39,25 @@ export const AppOptionsSchema = z.strictObject({
   /** Or attach to a datapath in this process (an embedded node's `processor`). */
   processor: z.instanceof(MessageProcessor).optional(),
   tls: z.custom<TlsClientOptions>().optional(),
+  /**
+   * Link-level authentication towards the node (`connect`), as the official ClientConfig `auth`:
+   * `{ kind: "basic", username, password }`, or `{ kind: "bearer", token }` where `token` is a string,
+   * a function returning one, or a provider with `token()` (a JwtProvider or SharedSecretProvider mints
+   * a fresh one for every connect).
+   */
+  auth: z
+    .discriminatedUnion("kind", [
+      z.strictObject({ kind: z.literal("basic"), username: z.string().min(1, "auth.username must not be empty"), password: z.string().min(1, "auth.password must not be empty") }),
+      z.strictObject({
+        kind: z.literal("bearer"),
+        token: z.union([
+          z.string().min(1, "auth.token must not be empty"),
+          z.custom<() => string>((v) => typeof v === "function", "auth.token must be a string, a function or a provider with token()"),
+          z.custom<{ token(): string }>((v) => typeof (v as { token?: unknown } | null)?.token === "function", "auth.token must be a string, a function or a provider with token()"),
+        ]),
+      }),
+    ])
+    .optional(),
   provider: z.custom<IdentityProvider>().optional(),
   verifier: z.custom<IdentityVerifier>().optional(),
   logger: z.custom<Logger>().optional(),
@@ -104,6 +124,9 @@ export class SlimApp implements AsyncDisposable {
     if ((o.connect === undefined) === (o.processor === undefined)) {
       throw new SlimError("INVALID_ARGUMENT", "give exactly one of `connect` (a node URL) or `processor` (an embedded node)");
     }
+    if (o.connect === undefined && (o.auth !== undefined || o.tls !== undefined)) {
+      throw new SlimError("INVALID_ARGUMENT", "`auth` and `tls` apply to `connect`; an app on an embedded node's `processor` has no link");
+    }
     let provider = o.provider;
     let verifier = o.verifier;
     if ((provider === undefined || verifier === undefined) && o.secret === undefined) {
@@ -118,7 +141,12 @@ export class SlimApp implements AsyncDisposable {
       const logger = o.logger ?? loggerFromEnv();
       const processor = o.processor ?? new MessageProcessor({ logger });
       let link: DialedLink | undefined;
-      if (o.connect !== undefined) link = await DialedLink.connect(processor, o.connect, o.tls === undefined ? {} : { tls: o.tls });
+      if (o.connect !== undefined) {
+        link = await DialedLink.connect(processor, o.connect, {
+          ...(o.tls === undefined ? {} : { tls: o.tls }),
+          ...(o.auth === undefined ? {} : { auth: o.auth as ClientConnectionAuth }),
+        });
+      }
       const endpoint = new Endpoint(processor, { name, identity: provider.token() });
       await endpoint.subscribe(name, link === undefined ? {} : { via: link.id });
       const sessions = store === undefined ? undefined : new SessionStore(store, logger.child("store"));

@@ -32,7 +32,7 @@ export {
   bearerAuthorization,
   createConnectionAuthChecker,
 } from "./auth/index.js";
-export type { IdentityProvider, IdentityVerifier, VerifiedIdentity, VerifiedToken } from "./auth/index.js";
+export type { BearerTokenSource, ClientConnectionAuth, IdentityProvider, IdentityVerifier, VerifiedIdentity, VerifiedToken } from "./auth/index.js";
 export { SessionMux, type Correlation, type ServeOptions } from "./patterns/mux.js";
 export type { CoalesceOptions } from "./patterns/stream-batch.js";
 export type { IncomingStream, MuxableSession, RequestHandler } from "./patterns/mux.js";

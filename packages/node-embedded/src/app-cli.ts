@@ -24,6 +24,9 @@ export const APP_USAGE = `usage:
   --store DIR     echo keeps its sessions in an encrypted store under DIR (passphrase from
                   SLIM_STORE_PASSPHRASE): killed and started again, it restores them and
                   goes on echoing (printed as "restored")
+  --basic-auth user:password, --bearer-token t
+                  link authentication for a node that requires it (also from
+                  SLIM_BASIC_AUTH / SLIM_BEARER_TOKEN, which keeps them out of ps)
   --secret may also come from SLIM_SECRET.`;
 
 const dec = new TextDecoder();
@@ -46,6 +49,8 @@ function common(argv: string[]) {
       "timeout-ms": { type: "string" },
       "heartbeat-ms": { type: "string" },
       store: { type: "string" },
+      "basic-auth": { type: "string" },
+      "bearer-token": { type: "string" },
     },
     strict: true,
   });
@@ -67,10 +72,20 @@ function common(argv: string[]) {
     if (passphrase === undefined) throw new SlimError("INVALID_ARGUMENT", "--store needs the store passphrase in SLIM_STORE_PASSPHRASE");
     persistence = { path: values.store, passphrase };
   }
+  const basic = values["basic-auth"] ?? process.env.SLIM_BASIC_AUTH;
+  const bearer = values["bearer-token"] ?? process.env.SLIM_BEARER_TOKEN;
+  if (basic !== undefined && bearer !== undefined) throw new SlimError("INVALID_ARGUMENT", "give --basic-auth or --bearer-token, not both");
+  let auth: { kind: "basic"; username: string; password: string } | { kind: "bearer"; token: string } | undefined;
+  if (basic !== undefined) {
+    const colon = basic.indexOf(":");
+    if (colon <= 0 || colon === basic.length - 1) throw new SlimError("INVALID_ARGUMENT", "--basic-auth must be user:password, both non-empty");
+    auth = { kind: "basic", username: basic.slice(0, colon), password: basic.slice(colon + 1) };
+  } else if (bearer !== undefined) auth = { kind: "bearer", token: bearer };
   const appOptions = {
     name: values.name,
     secret,
     connect: values.connect,
+    ...(auth === undefined ? {} : { auth }),
     ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs }),
     ...(persistence === undefined ? {} : { persistence }),
   };

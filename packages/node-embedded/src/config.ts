@@ -33,6 +33,18 @@ export const LinkConfigSchema = z.strictObject({
       serverName: z.string().optional(),
     })
     .optional(),
+  /**
+   * Link-level authentication towards that node: Basic credentials, a fixed Bearer token (a JWT),
+   * or `{ kind: "bearer", secret }`: a fresh shared-secret identity token per connect, which our
+   * nodes' `auth: { kind: "bearer", secret }` accepts.
+   */
+  auth: z
+    .union([
+      z.strictObject({ kind: z.literal("basic"), username: z.string().min(1), password: z.string().min(1) }),
+      z.strictObject({ kind: z.literal("bearer"), token: z.string().min(1) }),
+      z.strictObject({ kind: z.literal("bearer"), secret: z.string().min(32, "the shared secret must be at least 32 characters") }),
+    ])
+    .optional(),
 });
 
 export const NodeConfigSchema = z.strictObject({

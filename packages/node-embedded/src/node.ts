@@ -2,7 +2,7 @@
 // Copyright the slim-ts authors
 
 import { readFile } from "node:fs/promises";
-import { SharedSecretVerifier, SlimError, createConnectionAuthChecker, loggerFromEnv, type Logger } from "@slim-ts/core";
+import { SharedSecretProvider, SharedSecretVerifier, SlimError, createConnectionAuthChecker, loggerFromEnv, type ClientConnectionAuth, type Logger } from "@slim-ts/core";
 import { DialedLink, MessageProcessor, createChannelServer, openChannelHandler, type ChannelServer, type RequestHeaders, type DialOptions, type ProcessorOptions } from "@slim-ts/core/internal";
 import { parseNodeConfig, type NodeConfig, type NodeConfigInput } from "./config.js";
 import { nodeStatus, type NodeStatus } from "./status.js";
@@ -144,7 +144,7 @@ export async function startNode(input: NodeConfigInput = {}, options: StartNodeO
               ...(tls.key === undefined ? {} : { key: (await pem(tls.key))! }),
               ...(tls.serverName === undefined ? {} : { serverName: tls.serverName }),
             };
-      await node.link(l.url, { kind: l.kind, ...(tlsOpts === undefined ? {} : { tls: tlsOpts }) });
+      await node.link(l.url, { kind: l.kind, ...(tlsOpts === undefined ? {} : { tls: tlsOpts }), ...(l.auth === undefined ? {} : { auth: linkAuth(l.auth, processor.nodeId) }) });
     }
     if (config.status !== undefined) statusServer = await startStatusServer(config.status, () => node.status());
   } catch (err) {
@@ -153,4 +153,11 @@ export async function startNode(input: NodeConfigInput = {}, options: StartNodeO
   }
   log.info("listening", { address, nodeId: processor.nodeId });
   return node;
+}
+
+/** A link's configured credentials as the dialer sends them (a shared secret mints a token per connect). */
+function linkAuth(auth: NonNullable<NodeConfig["links"][number]["auth"]>, nodeId: string): ClientConnectionAuth {
+  if (auth.kind === "basic") return auth;
+  if ("token" in auth) return { kind: "bearer", token: auth.token };
+  return { kind: "bearer", token: new SharedSecretProvider(`slim-ts-node/${nodeId}`, auth.secret) };
 }

@@ -70,6 +70,8 @@ export interface StartOfficialNodeOptions {
   nodeId?: string;
   /** Serve TLS 1.3 with this certificate and key (PEM files); the node's URL is then `https://`. Edge links only. */
   tls?: { certFile: string; keyFile: string };
+  /** Require link-level Basic authentication from every dialer (official ServerConfig.auth). */
+  basicAuth?: { username: string; password: string };
 }
 
 export interface NodeLink {
@@ -109,6 +111,7 @@ export async function startOfficialNode(options: StartOfficialNodeOptions = {}):
     if (options.strict === false) args.push("--lenient");
     if (options.nodeId !== undefined) args.push("--node-id", options.nodeId);
     if (options.tls !== undefined) args.push("--tls-cert", options.tls.certFile, "--tls-key", options.tls.keyFile);
+    if (options.basicAuth !== undefined) args.push("--basic-auth", `${options.basicAuth.username}:${options.basicAuth.password}`);
     const child = new ChildHandle({ label: `official node 127.0.0.1:${port}`, script: "official-node.mjs", args });
     try {
       const ready = await child.ready<NodeReady>(READY_TIMEOUT_MS);
@@ -154,6 +157,8 @@ export interface StartOfficialAppOptions {
   persist?: { path: string; passphrase: string };
   /** For an `https://` URL: the PEM file of the CA that signed the node's certificate (TLS 1.3, verified). */
   tlsCaFile?: string;
+  /** Link-level Basic authentication towards the node (official ClientConfig.auth). */
+  basicAuth?: { username: string; password: string };
 }
 
 export type SessionKind = "p2p" | "group";
@@ -332,6 +337,7 @@ export async function startOfficialApp(options: StartOfficialAppOptions): Promis
       SLIM_APP_SECRET: options.secret ?? DEFAULT_SECRET,
       ...(options.persist === undefined ? {} : { SLIM_APP_PERSIST_PATH: options.persist.path, SLIM_APP_PERSIST_PASSPHRASE: options.persist.passphrase }),
       ...(options.tlsCaFile === undefined ? {} : { SLIM_APP_TLS_CA: options.tlsCaFile }),
+      ...(options.basicAuth === undefined ? {} : { SLIM_APP_BASIC_AUTH: `${options.basicAuth.username}:${options.basicAuth.password}` }),
     },
   });
   const ready = await child.ready<AppReady>(READY_TIMEOUT_MS);

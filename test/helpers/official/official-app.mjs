@@ -213,6 +213,11 @@ async function main() {
       }),
     };
   }
+  if (process.env.SLIM_APP_BASIC_AUTH) {
+    // link-level Basic authentication towards the node (official ClientConfig.auth)
+    const [username, password] = process.env.SLIM_APP_BASIC_AUTH.split(":");
+    clientConfig = { ...clientConfig, auth: new slim.ClientAuthenticationConfig.Basic({ config: slim.BasicAuth.create({ username, password }) }) };
+  }
   const connId = await service.connectAsync(clientConfig, { signal }).catch((e) => {
     throw signal.aborted ? new Error(`no connection to ${url} after ${CONNECT_TIMEOUT_MS} ms`) : e;
   });

@@ -5,7 +5,7 @@
 // Start it with child_process.fork; see child-common.mjs for the IPC protocol.
 //
 //   node official-node.mjs --port 47000 [--link http://127.0.0.1:47001 ...] [--link-type edge|peer]
-//                          [--lenient] [--node-id ID] [--tls-cert PEM --tls-key PEM]
+//                          [--lenient] [--node-id ID] [--tls-cert PEM --tls-key PEM] [--basic-auth user:pass]
 //
 // Default: the service is created with createServiceWithConfig + run(), i.e. a *strict* node
 // (require_header_mac = true; protocol/dataplane.md §3.3); --lenient sets requireHeaderMac=false.
@@ -40,6 +40,7 @@ const { values: opts } = parseArgs({
     "node-id": { type: "string" },
     "tls-cert": { type: "string" },
     "tls-key": { type: "string" },
+    "basic-auth": { type: "string" },
   },
 });
 
@@ -90,6 +91,11 @@ async function startConfigured() {
   initBindings();
   const server = slim.newInsecureServerConfig(`127.0.0.1:${port}`);
   if (opts.lenient) server.requireHeaderMac = false;
+  if (opts["basic-auth"]) {
+    // link-level Basic authentication required from every dialer (official ServerConfig.auth)
+    const [username, password] = opts["basic-auth"].split(":");
+    server.auth = new slim.ServerAuthenticationConfig.Basic({ config: slim.BasicAuth.create({ username, password }) });
+  }
   if (opts["tls-cert"]) {
     // TLS 1.3 with the given certificate and key (no client certificates)
     server.tls = slim.TlsServerConfig.create({

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright the slim-ts authors
+
+// Link-level Basic authentication with the official implementation, both ways: our
+// app dials an official node that requires it, and an official app dials our node
+// that requires it. The right credentials carry a session between our app and an
+// official one; wrong ones are refused at connect.
+
+import { createApp, SlimError, type P2PSession } from "@slim-ts/core";
+import { startNode } from "@slim-ts/node-embedded";
+import { describe, expect, it } from "vitest";
+import { DEFAULT_SECRET, startOfficialApp, startOfficialNode } from "../helpers/official/index.js";
+import { take, texts } from "../helpers/sessions.js";
+
+const CREDENTIALS = { username: "edge-app", password: "link-password-42" };
+const dec = new TextDecoder();
+
+async function refusal(connect: () => Promise<unknown>): Promise<SlimError> {
+  const t0 = Date.now();
+  try {
+    await connect();
+  } catch (err) {
+    expect(Date.now() - t0).toBeLessThan(5_000); // refused, not a connect timeout
+    return SlimError.from(err);
+  }
+  throw new Error("the connection was not refused");
+}
+
+describe("link Basic authentication with the official implementation", () => {
+  it("our app dials an official node that requires Basic: the right credentials carry a session with an official app, wrong or none are refused", async () => {
+    await using node = await startOfficialNode({ basicAuth: CREDENTIALS });
+    await using official = await startOfficialApp({ name: "org/ns/official", url: node.url, basicAuth: CREDENTIALS });
+    await using app = await createApp({ name: "org/ns/ours", secret: DEFAULT_SECRET, connect: node.url, auth: { kind: "basic", ...CREDENTIALS } });
+    await official.route("org/ns/ours");
+    const accepted = official.listen({ timeoutMs: 20_000 });
+    const session = await app.createSession({ type: "p2p", peer: "org/ns/official" }, { reliable: { intervalMs: 1_000, maxRetries: 5 } });
+    await accepted;
+    for (let i = 0; i < 5; i++) await session.publish(`ours-${i}`);
+    expect(texts(await official.recv({ n: 5, timeoutMs: 10_000 }))).toEqual(["ours-0", "ours-1", "ours-2", "ours-3", "ours-4"]);
+    for (let i = 0; i < 5; i++) await official.publish({ text: `theirs-${i}`, wait: true });
+    expect((await take(session, 5)).map((m) => dec.decode(m.payload))).toEqual(["theirs-0", "theirs-1", "theirs-2", "theirs-3", "theirs-4"]);
+    await session.close();
+
+    for (const auth of [{ kind: "basic" as const, username: CREDENTIALS.username, password: "wrong" }, undefined]) {
+      const err = await refusal(() => createApp({ name: "org/ns/intruder", secret: DEFAULT_SECRET, connect: node.url, ...(auth === undefined ? {} : { auth }) }));
+      expect(err.code).toBe("AUTH");
+    }
+  }, 60_000);
+
+  it("an official app dials our node that requires Basic: with the right credentials it holds a session with our app; with wrong ones it never connects", async () => {
+    await using node = await startNode({ listen: "127.0.0.1:0", auth: { kind: "basic", ...CREDENTIALS } });
+    await using official = await startOfficialApp({ name: "org/ns/official", url: node.url, basicAuth: CREDENTIALS });
+    await using app = await createApp({ name: "org/ns/ours", secret: DEFAULT_SECRET, connect: node.url, auth: { kind: "basic", ...CREDENTIALS } });
+    await official.route("org/ns/ours");
+    const incoming = app.listen({ kind: "p2p" })[Symbol.asyncIterator]().next();
+    await official.create({ type: "p2p", peer: "org/ns/ours", intervalMs: 1_000, maxRetries: 5 });
+    const session = (await incoming).value as P2PSession;
+    for (let i = 0; i < 5; i++) await official.publish({ text: `theirs-${i}`, wait: true });
+    expect((await take(session, 5)).map((m) => dec.decode(m.payload))).toEqual(["theirs-0", "theirs-1", "theirs-2", "theirs-3", "theirs-4"]);
+    const before = node.status().connections.length;
+    await expect(startOfficialApp({ name: "org/ns/intruder", url: node.url, basicAuth: { username: CREDENTIALS.username, password: "wrong" } })).rejects.toThrow();
+    expect(node.status().connections.length).toBe(before);
+  }, 60_000);
+});
