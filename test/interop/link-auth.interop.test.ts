@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright the slim-ts authors
 
-// Link-level Basic authentication with the official implementation, both ways: our
+// Link-level authentication with the official implementation. Basic both ways: our
 // app dials an official node that requires it, and an official app dials our node
-// that requires it. The right credentials carry a session between our app and an
-// official one; wrong ones are refused at connect.
+// that requires it; the right credentials carry a session between our app and an
+// official one, wrong ones are refused at connect. Bearer: our app presents a JWT
+// it signs to an official node that verifies it.
 
-import { createApp, SlimError, type P2PSession } from "@slim-ts/core";
+import { createApp, JwtProvider, SlimError, type P2PSession } from "@slim-ts/core";
 import { startNode } from "@slim-ts/node-embedded";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SECRET, startOfficialApp, startOfficialNode } from "../helpers/official/index.js";
@@ -60,5 +61,22 @@ describe("link Basic authentication with the official implementation", () => {
     const before = node.status().connections.length;
     await expect(startOfficialApp({ name: "org/ns/intruder", url: node.url, basicAuth: { username: CREDENTIALS.username, password: "wrong" } })).rejects.toThrow();
     expect(node.status().connections.length).toBe(before);
+  }, 60_000);
+
+  it("our app presents a fresh HS256 JWT per connect to an official node that requires one; a wrong key, audience or none is refused", async () => {
+    const SECRET = "link-jwt-secret-0123456789abcdefghij";
+    await using node = await startOfficialNode({ jwtHs256Secret: SECRET });
+    const jwt = (secret: string, audience: string) => new JwtProvider({ key: { algorithm: "HS256", key: { data: secret } }, subject: "org/ns/ours", issuer: "slim-ts-test", audience: [audience] });
+    await using a = await createApp({ name: "org/ns/ours", secret: DEFAULT_SECRET, connect: node.url, auth: { kind: "bearer", token: jwt(SECRET, "slim-node") } });
+    await using b = await createApp({ name: "org/ns/peer", secret: DEFAULT_SECRET, connect: node.url, auth: { kind: "bearer", token: jwt(SECRET, "slim-node") } });
+    const incoming = b.listen({ kind: "p2p" })[Symbol.asyncIterator]().next();
+    const s = await a.createSession({ type: "p2p", peer: "org/ns/peer" }, { timeoutMs: 10_000 });
+    await s.publish("through an official node, JWT-authenticated");
+    const at = (await incoming).value as P2PSession;
+    expect(dec.decode((await at[Symbol.asyncIterator]().next()).value!.payload)).toBe("through an official node, JWT-authenticated");
+    for (const auth of [{ kind: "bearer" as const, token: jwt("another-secret-0123456789abcdefghijkl", "slim-node") }, { kind: "bearer" as const, token: jwt(SECRET, "elsewhere") }, undefined]) {
+      const err = await refusal(() => createApp({ name: "org/ns/intruder", secret: DEFAULT_SECRET, connect: node.url, ...(auth === undefined ? {} : { auth }) }));
+      expect(err.code).toBe("AUTH");
+    }
   }, 60_000);
 });

@@ -72,6 +72,8 @@ export interface StartOfficialNodeOptions {
   tls?: { certFile: string; keyFile: string };
   /** Require link-level Basic authentication from every dialer (official ServerConfig.auth). */
   basicAuth?: { username: string; password: string };
+  /** Require a Bearer JWT from every dialer: HS256 with this secret, audience `slim-node`, issuer `slim-ts-test`. */
+  jwtHs256Secret?: string;
 }
 
 export interface NodeLink {
@@ -112,6 +114,7 @@ export async function startOfficialNode(options: StartOfficialNodeOptions = {}):
     if (options.nodeId !== undefined) args.push("--node-id", options.nodeId);
     if (options.tls !== undefined) args.push("--tls-cert", options.tls.certFile, "--tls-key", options.tls.keyFile);
     if (options.basicAuth !== undefined) args.push("--basic-auth", `${options.basicAuth.username}:${options.basicAuth.password}`);
+    if (options.jwtHs256Secret !== undefined) args.push("--jwt-hs256", options.jwtHs256Secret);
     const child = new ChildHandle({ label: `official node 127.0.0.1:${port}`, script: "official-node.mjs", args });
     try {
       const ready = await child.ready<NodeReady>(READY_TIMEOUT_MS);

@@ -6,6 +6,7 @@
 //
 //   node official-node.mjs --port 47000 [--link http://127.0.0.1:47001 ...] [--link-type edge|peer]
 //                          [--lenient] [--node-id ID] [--tls-cert PEM --tls-key PEM] [--basic-auth user:pass]
+//                          [--jwt-hs256 secret]
 //
 // Default: the service is created with createServiceWithConfig + run(), i.e. a *strict* node
 // (require_header_mac = true; protocol/dataplane.md §3.3); --lenient sets requireHeaderMac=false.
@@ -41,6 +42,7 @@ const { values: opts } = parseArgs({
     "tls-cert": { type: "string" },
     "tls-key": { type: "string" },
     "basic-auth": { type: "string" },
+    "jwt-hs256": { type: "string" },
   },
 });
 
@@ -95,6 +97,13 @@ async function startConfigured() {
     // link-level Basic authentication required from every dialer (official ServerConfig.auth)
     const [username, password] = opts["basic-auth"].split(":");
     server.auth = new slim.ServerAuthenticationConfig.Basic({ config: slim.BasicAuth.create({ username, password }) });
+  }
+  if (opts["jwt-hs256"]) {
+    // link-level JWT (Bearer) authentication: HS256 with this secret, audience slim-node, issuer slim-ts-test
+    const key = slim.JwtKeyConfig.create({ algorithm: slim.JwtAlgorithm.Hs256, format: slim.JwtKeyFormat.Pem, key: new slim.JwtKeyData.Data({ value: opts["jwt-hs256"] }) });
+    server.auth = new slim.ServerAuthenticationConfig.Jwt({
+      config: slim.JwtAuth.create({ key: new slim.JwtKeyType.Decoding({ key }), audience: ["slim-node"], issuer: "slim-ts-test", subject: undefined, duration: 3600 }),
+    });
   }
   if (opts["tls-cert"]) {
     // TLS 1.3 with the given certificate and key (no client certificates)
