@@ -79,4 +79,21 @@ describe("link Basic authentication with the official implementation", () => {
       expect(err.code).toBe("AUTH");
     }
   }, 60_000);
+
+  it("an official app presents its JWT (ClientConfig.auth Jwt) to our node that requires one (auth kind jwt) and holds a session with our app; one signed with another key never connects", async () => {
+    const SECRET = "link-jwt-secret-0123456789abcdefghij";
+    await using node = await startNode({ listen: "127.0.0.1:0", auth: { kind: "jwt", algorithm: "HS256", key: { data: SECRET }, audience: ["slim-node"], issuer: "slim-ts-test" } });
+    await using official = await startOfficialApp({ name: "org/ns/official", url: node.url, jwtHs256Secret: SECRET });
+    const ours = new JwtProvider({ key: { algorithm: "HS256", key: { data: SECRET } }, subject: "org/ns/ours", issuer: "slim-ts-test", audience: ["slim-node"] });
+    await using app = await createApp({ name: "org/ns/ours", secret: DEFAULT_SECRET, connect: node.url, auth: { kind: "bearer", token: ours } });
+    await official.route("org/ns/ours");
+    const incoming = app.listen({ kind: "p2p" })[Symbol.asyncIterator]().next();
+    await official.create({ type: "p2p", peer: "org/ns/ours", intervalMs: 1_000, maxRetries: 5 });
+    const session = (await incoming).value as P2PSession;
+    for (let i = 0; i < 3; i++) await official.publish({ text: `theirs-${i}`, wait: true });
+    expect((await take(session, 3)).map((m) => dec.decode(m.payload))).toEqual(["theirs-0", "theirs-1", "theirs-2"]);
+    const before = node.status().connections.length;
+    await expect(startOfficialApp({ name: "org/ns/intruder", url: node.url, jwtHs256Secret: "another-secret-0123456789abcdefghijkl" })).rejects.toThrow();
+    expect(node.status().connections.length).toBe(before);
+  }, 60_000);
 });

@@ -26,6 +26,7 @@ export {
   SharedSecretVerifier,
   JwtProvider,
   JwtVerifier,
+  JWT_ALGORITHMS,
   SlimAuthError,
   isSlimAuthError,
   basicAuthorization,

@@ -2,7 +2,7 @@
 // Copyright the slim-ts authors
 
 import { readFile } from "node:fs/promises";
-import { SlimError } from "@slim-ts/core";
+import { JWT_ALGORITHMS, SlimError } from "@slim-ts/core";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 
@@ -58,13 +58,22 @@ export const NodeConfigSchema = z.strictObject({
   /** Serve JSON status over HTTP at this host:port (GET /status). */
   status: hostPort.optional(),
   /**
-   * Require link-level authentication from dialers: Basic credentials, or a Bearer token
-   * that is a shared-secret identity token signed with `secret`.
+   * Require link-level authentication from dialers: Basic credentials; a Bearer token that is a
+   * shared-secret identity token signed with `secret`; or a Bearer JWT (official clients' `Jwt`
+   * auth) verified with `key` (HS*: the shared secret; others: a PEM public key, inline or a file),
+   * its `aud` intersecting `audience` and its `iss` one of `issuer` when given.
    */
   auth: z
     .discriminatedUnion("kind", [
       z.strictObject({ kind: z.literal("basic"), username: z.string().min(1), password: z.string().min(1) }),
       z.strictObject({ kind: z.literal("bearer"), secret: z.string().min(32, "the shared secret must be at least 32 characters") }),
+      z.strictObject({
+        kind: z.literal("jwt"),
+        algorithm: z.enum(JWT_ALGORITHMS),
+        key: z.union([z.strictObject({ data: z.string().min(1) }), z.strictObject({ file: z.string().min(1) })]),
+        audience: z.array(z.string().min(1)).min(1).optional(),
+        issuer: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+      }),
     ])
     .optional(),
   /** HTTP/2 keepalive towards every dialer (official defaults: 120 s / 20 s). */

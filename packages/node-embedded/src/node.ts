@@ -2,7 +2,7 @@
 // Copyright the slim-ts authors
 
 import { readFile } from "node:fs/promises";
-import { SharedSecretProvider, SharedSecretVerifier, SlimError, createConnectionAuthChecker, loggerFromEnv, type ClientConnectionAuth, type Logger } from "@slim-ts/core";
+import { JwtVerifier, SharedSecretProvider, SharedSecretVerifier, SlimError, createConnectionAuthChecker, loggerFromEnv, type ClientConnectionAuth, type Logger } from "@slim-ts/core";
 import { DialedLink, MessageProcessor, createChannelServer, openChannelHandler, type ChannelServer, type RequestHeaders, type DialOptions, type ProcessorOptions } from "@slim-ts/core/internal";
 import { parseNodeConfig, type NodeConfig, type NodeConfigInput } from "./config.js";
 import { nodeStatus, type NodeStatus } from "./status.js";
@@ -78,11 +78,7 @@ export async function startNode(input: NodeConfigInput = {}, options: StartNodeO
     onLinkDown: (l, err) => log.debug("link down", { conn: l.id, error: err.message }),
   });
   const tls = await serverTls(config);
-  const checker = config.auth === undefined ? undefined : createConnectionAuthChecker(
-    config.auth.kind === "basic"
-      ? { kind: "basic", username: config.auth.username, password: config.auth.password }
-      : { kind: "bearer", verifier: new SharedSecretVerifier(config.auth.secret) },
-  );
+  const checker = config.auth === undefined ? undefined : createConnectionAuthChecker(serverAuth(config.auth));
   const authorize =
     checker === undefined
       ? undefined
@@ -160,4 +156,23 @@ function linkAuth(auth: NonNullable<NodeConfig["links"][number]["auth"]>, nodeId
   if (auth.kind === "basic") return auth;
   if ("token" in auth) return { kind: "bearer", token: auth.token };
   return { kind: "bearer", token: new SharedSecretProvider(`slim-ts-node/${nodeId}`, auth.secret) };
+}
+
+/** What the node requires from dialers, as the connection checker takes it. */
+function serverAuth(auth: NonNullable<NodeConfig["auth"]>): Parameters<typeof createConnectionAuthChecker>[0] {
+  switch (auth.kind) {
+    case "basic":
+      return { kind: "basic", username: auth.username, password: auth.password };
+    case "bearer":
+      return { kind: "bearer", verifier: new SharedSecretVerifier(auth.secret) };
+    case "jwt":
+      return {
+        kind: "bearer",
+        verifier: new JwtVerifier({
+          key: { algorithm: auth.algorithm, key: auth.key },
+          ...(auth.audience === undefined ? {} : { audience: auth.audience }),
+          ...(auth.issuer === undefined ? {} : { issuer: auth.issuer }),
+        }),
+      };
+  }
 }

@@ -162,6 +162,8 @@ export interface StartOfficialAppOptions {
   tlsCaFile?: string;
   /** Link-level Basic authentication towards the node (official ClientConfig.auth). */
   basicAuth?: { username: string; password: string };
+  /** Link-level JWT towards the node: HS256 with this secret, audience `slim-node`, issuer `slim-ts-test`. */
+  jwtHs256Secret?: string;
 }
 
 export type SessionKind = "p2p" | "group";
@@ -341,6 +343,7 @@ export async function startOfficialApp(options: StartOfficialAppOptions): Promis
       ...(options.persist === undefined ? {} : { SLIM_APP_PERSIST_PATH: options.persist.path, SLIM_APP_PERSIST_PASSPHRASE: options.persist.passphrase }),
       ...(options.tlsCaFile === undefined ? {} : { SLIM_APP_TLS_CA: options.tlsCaFile }),
       ...(options.basicAuth === undefined ? {} : { SLIM_APP_BASIC_AUTH: `${options.basicAuth.username}:${options.basicAuth.password}` }),
+      ...(options.jwtHs256Secret === undefined ? {} : { SLIM_APP_JWT_HS256: options.jwtHs256Secret }),
     },
   });
   const ready = await child.ready<AppReady>(READY_TIMEOUT_MS);

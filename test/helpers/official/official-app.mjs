@@ -218,6 +218,16 @@ async function main() {
     const [username, password] = process.env.SLIM_APP_BASIC_AUTH.split(":");
     clientConfig = { ...clientConfig, auth: new slim.ClientAuthenticationConfig.Basic({ config: slim.BasicAuth.create({ username, password }) }) };
   }
+  if (process.env.SLIM_APP_JWT_HS256) {
+    // link-level JWT towards the node: HS256 with this secret, audience slim-node, issuer slim-ts-test
+    const key = slim.JwtKeyConfig.create({ algorithm: slim.JwtAlgorithm.Hs256, format: slim.JwtKeyFormat.Pem, key: new slim.JwtKeyData.Data({ value: process.env.SLIM_APP_JWT_HS256 }) });
+    clientConfig = {
+      ...clientConfig,
+      auth: new slim.ClientAuthenticationConfig.Jwt({
+        config: slim.ClientJwtAuth.create({ key: new slim.JwtKeyType.Encoding({ key }), audience: ["slim-node"], issuer: "slim-ts-test", subject: appName, duration: 3600 }),
+      }),
+    };
+  }
   const connId = await service.connectAsync(clientConfig, { signal }).catch((e) => {
     throw signal.aborted ? new Error(`no connection to ${url} after ${CONNECT_TIMEOUT_MS} ms`) : e;
   });
