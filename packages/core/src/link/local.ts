@@ -9,7 +9,7 @@ import { countDrop, newCounters, type Connection, type ConnectionInfo } from "..
 import type { SlimError } from "../errors.js";
 import type { ProtoMessage } from "../wire/gen/dataplane.js";
 import { cloneWithHeader } from "../wire/message.js";
-import { headerOf } from "../wire/validate.js";
+import { clear, headerOf } from "../wire/validate.js";
 import type { SharedSend } from "./shared-send.js";
 
 export interface LocalSink {
@@ -51,10 +51,10 @@ export class LocalConnection implements Connection {
     let out = msg;
     const h = headerOf(msg);
     if (h?.headerMac !== undefined) {
-      if (share === undefined) delete h.headerMac;
+      if (share === undefined) clear(h, "headerMac");
       else {
         out = cloneWithHeader(msg);
-        delete headerOf(out)!.headerMac;
+        clear(headerOf(out)!, "headerMac");
       }
     }
     if (!this.sink.deliver(out)) {

@@ -71,3 +71,12 @@ export function headerOf(m: ProtoMessage): ProtoSLIMHeader | undefined {
       return undefined;
   }
 }
+
+/**
+ * Unset an optional header field in place, keeping the object's shape: `delete` of a property
+ * that is not the newest turns the object into a slow dictionary for every later read. The
+ * encoder and the MAC treat an undefined field as absent.
+ */
+export function clear(h: ProtoSLIMHeader, field: "recvFrom" | "forwardTo" | "headerMac"): void {
+  (h as Record<typeof field, unknown>)[field] = undefined;
+}
