@@ -64,8 +64,10 @@ export function buildPublish(spec: PublishSpec): ProtoMessage {
 export function stamp(msg: ProtoMessage, provider: IdentityProvider): ProtoMessage {
   if (msg.messageType.case !== "publish") return msg;
   const p = msg.messageType.value;
-  p.header!.identity = provider.token();
-  delete p.header!.e2eHeaderSig;
+  const h = p.header!;
+  h.identity = provider.token();
+  // a resend's old signature goes (assigned, not deleted: see wire/validate.ts clear())
+  if (h.e2eHeaderSig !== undefined) (h as { e2eHeaderSig?: Uint8Array | undefined }).e2eHeaderSig = undefined;
   applyHeaderSignature(p, provider);
   return msg;
 }
