@@ -78,8 +78,8 @@ export class Endpoint implements AsyncDisposable {
       },
       options.name.toString(),
     );
-    // A reader that falls behind pauses this process's links (HTTP/2 flow control then
-    // slows the senders) instead of losing messages; the hard cap only bites for
+    // A reader that falls behind pauses the links that send to it (HTTP/2 flow control then
+    // slows those senders) instead of losing messages; the hard cap only bites for
     // in-process senders, which cannot be paused.
     const max = this.inbox.maxPending;
     this.inbox.setWatermarks(
@@ -90,17 +90,22 @@ export class Endpoint implements AsyncDisposable {
     );
   }
 
+  private readonly holds = new Set<number>();
+
   get connectionId(): number {
     return this.conn.id;
   }
 
   /**
-   * Flow control from a consumer above this endpoint (a session's unread backlog):
-   * while any `key` is held, this process stops reading its links. Keys must be
-   * negative (connection ids are not).
+   * Flow control from a consumer above this endpoint (a session's unread backlog): while any
+   * `key` is held, this endpoint counts as congested, so the links that send to it stop
+   * being read.
    */
   holdInput(key: number, hold: boolean): void {
-    this.processor.congestion({ id: key }, hold);
+    const had = this.holds.size > 0;
+    if (hold) this.holds.add(key);
+    else this.holds.delete(key);
+    if (had !== this.holds.size > 0) this.processor.holdInput(this.conn, this.holds.size > 0);
   }
 
   /** Run `send` when this process's links can take more output (see MessageProcessor.runWhenWritable). */

@@ -9,12 +9,12 @@ import { SlimError } from "../errors.js";
 import { noopLogger, type Logger } from "../log.js";
 import { ANY_ID } from "../names/name.js";
 import type { ProtoMessage, ProtoPublish, ProtoSLIMHeader } from "../wire/gen/dataplane.js";
-import { Fifo } from "../util/fifo.js";
 import { headerOf, validateMessage } from "../wire/validate.js";
 import { SubscriptionHandler } from "./subscriptions.js";
 import { SubscriptionTable } from "./subscription-table.js";
 import { countDrop, type Connection, type ConnectionKind, type DropReason } from "./types.js";
 import { SharedSend } from "../link/shared-send.js";
+import { FlowControl } from "./flow.js";
 
 export const DEFAULT_TTL = 8;
 export const DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION = 10_000;
@@ -50,8 +50,7 @@ export class MessageProcessor {
   readonly maxSubscriptionsPerConnection: number;
   private readonly conns = new Map<number, Connection>();
   private readonly reserved = new Set<number>();
-  private readonly congestedLinks = new Set<number>();
-  private readonly writableQueue = new Fifo<() => void>();
+  private readonly flow = new FlowControl(this.conns);
   private readonly localErrors = new Map<number, LocalErrorSink>();
   private readonly subs: SubscriptionHandler;
   private closed = false;
@@ -116,7 +115,8 @@ export class MessageProcessor {
     const conn = this.conns.get(id);
     if (conn === undefined) return;
     this.subs.onConnectionDown(conn, keepForReconnect);
-    if (this.congestedLinks.has(id)) this.congestion(conn, false);
+    if (keepForReconnect) this.flow.set(id, false);
+    else this.flow.gone(id);
     if (!keepForReconnect) {
       this.conns.delete(id);
       this.reserved.delete(id);
@@ -212,7 +212,9 @@ export class MessageProcessor {
 
   /** Hand a message to a connection; a refusal is counted on that connection. */
   sendTo(out: Connection, msg: ProtoMessage, from?: Connection, share?: SharedSend): void {
-    if (out.send(msg, share)) {
+    const ok = out.send(msg, share);
+    this.flow.sent(from, out.id);
+    if (ok) {
       this.stats.routed++;
       return;
     }
@@ -236,43 +238,27 @@ export class MessageProcessor {
   }
 
   /**
-   * Backpressure: while any link has too much queued output, stop reading from
-   * every link, so HTTP/2 flow control slows the senders instead of this node
-   * buffering without bound or dropping.
+   * Backpressure, per destination (see flow.ts): connection `conn` (a link with too much
+   * output queued, or a local app that is behind) started or stopped being congested. Links
+   * that hand it messages meanwhile stop being read until it drains.
    */
   congestion(conn: { readonly id: number }, congested: boolean): void {
-    const before = this.congestedLinks.size > 0;
-    if (congested) this.congestedLinks.add(conn.id);
-    else this.congestedLinks.delete(conn.id);
-    const after = this.congestedLinks.size > 0;
-    if (!congested) this.releaseWritable();
-    if (before === after) return;
-    this.log.debug(after ? "congested: pausing reads" : "drained: resuming reads", { conn: conn.id });
-    for (const c of this.conns.values()) (c as { setReading?(on: boolean): void }).setReading?.(!after);
+    this.flow.set(conn.id, congested);
   }
 
-  /**
-   * Run `send` now if no link has too much queued output, else once that is true
-   * again, in call order. Queued sends run one after another and stop as soon as
-   * one of them congests a link again, so released senders cannot overshoot.
-   * Input holds (negative keys) do not count: a reader must never wait for itself.
-   */
+  /** Local app `conn` holds its input (a session is behind): links that feed it pause; local senders go on. */
+  holdInput(conn: { readonly id: number }, held: boolean): void {
+    this.flow.hold(conn.id, held);
+  }
+
+  /** Run `send` (a local app's) now if no link is congested, else once none is, in call order. */
   runWhenWritable(send: () => void): void {
-    if (this.writableQueue.length === 0 && !this.linkCongested()) return send();
-    this.writableQueue.push(send);
+    this.flow.runWhenWritable(send);
   }
 
-  private releaseWritable(): void {
-    while (this.writableQueue.length > 0 && !this.linkCongested()) this.writableQueue.shift()!();
-  }
-
-  private linkCongested(): boolean {
-    for (const id of this.congestedLinks) if (id >= 0) return true;
-    return false;
-  }
-
-  get readingPaused(): boolean {
-    return this.congestedLinks.size > 0;
+  /** Whether link `id` is not being read (it wrote to a destination that has not drained yet). */
+  isBlocked(id: number): boolean {
+    return this.flow.isBlocked(id);
   }
 
   kindOf(id: number): ConnectionKind | undefined {

@@ -102,7 +102,7 @@ export class Link implements Connection {
         this.processor.congestion(this, false);
       }
     });
-    if (this.processor.readingPaused) stream.pause();
+    if (this.processor.isBlocked(this.id)) stream.pause();
     this.negotiationTimer = setTimeout(
       () => this.fail(new SlimError("TIMEOUT", "timed out waiting for link negotiation")),
       this.options.negotiationTimeoutMs ?? NEGOTIATION_TIMEOUT_MS,
@@ -262,7 +262,7 @@ export class Link implements Connection {
     this.events.down(this, err);
   }
 
-  /** Stop or restart reading this link's inbound messages (datapath-wide backpressure). */
+  /** Stop or restart reading this link's inbound messages (backpressure from a destination it wrote to). */
   setReading(on: boolean): void {
     if (on) this.stream?.resume();
     else this.stream?.pause();
