@@ -66,8 +66,14 @@ describe("backpressure through a node", () => {
         if ((link.stream?.bufferedBytes ?? 0) > 8 << 20) break;
       }
     }
-    // the node stopped reading bulk's link (its output backs up at bulk)
+    // the node stopped reading bulk's link (its output backs up at bulk), and its status says why
     expect(link.stream?.bufferedBytes ?? 0).toBeGreaterThan(1 << 20);
+    const byRemote = (c: { remoteNodeId?: string }, client: { processor: { nodeId: string } }) => c.remoteNodeId === client.processor.nodeId;
+    const st = node.status().connections;
+    const toSlow = st.find((c) => byRemote(c, slow))!;
+    expect(toSlow.congested).toBe(true);
+    expect(st.find((c) => byRemote(c, bulk))!.waitingFor).toEqual([toSlow.id]);
+    expect(st.find((c) => byRemote(c, a))!.waitingFor).toEqual([]);
     // while the node's link to the slow reader is congested, a and b still exchange messages
     let got = 0;
     const reading = (async () => {

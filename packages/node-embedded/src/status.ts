@@ -8,6 +8,10 @@ export interface LinkStatus extends ConnectionInfo {
   kind: ConnectionKind;
   counters: ConnectionCounters;
   subscriptions: number;
+  /** Backpressure: this connection's output is backed up (a slow reader, or a local app behind). */
+  congested: boolean;
+  /** Not being read until these congested connections drain (it sent to them); empty when flowing. */
+  waitingFor: number[];
 }
 
 export interface SubscriptionStatus {
@@ -31,7 +35,7 @@ const MAX_LISTED_SUBSCRIPTIONS = 1_000;
 export function nodeStatus(p: MessageProcessor, address: string): NodeStatus {
   const connections: LinkStatus[] = [];
   for (const c of p.connections()) {
-    connections.push({ id: c.id, kind: c.kind, ...c.info, counters: structuredClone(c.counters), subscriptions: p.table.countFor(c.id) });
+    connections.push({ id: c.id, kind: c.kind, ...c.info, counters: structuredClone(c.counters), subscriptions: p.table.countFor(c.id), ...p.flowState(c.id) });
   }
   const subscriptions: SubscriptionStatus[] = [];
   for (const r of p.table.records()) {

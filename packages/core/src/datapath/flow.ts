@@ -75,6 +75,11 @@ export class FlowControl {
     this.set(id, false);
   }
 
+  /** For status: whether `id` is a congested (or held) destination, and the destinations it waits for. */
+  state(id: number): { congested: boolean; waitingFor: number[] } {
+    return { congested: this.congested.has(id) || this.held.has(id), waitingFor: [...(this.blocked.get(id) ?? [])] };
+  }
+
   /** Whether a (re)attached link must start paused: only if it is still blocked. */
   isBlocked(id: number): boolean {
     return this.blocked.has(id);

@@ -256,6 +256,11 @@ export class MessageProcessor {
     this.flow.runWhenWritable(send);
   }
 
+  /** Backpressure state of connection `id`: congested as a destination, and what it waits for as a sender. */
+  flowState(id: number): { congested: boolean; waitingFor: number[] } {
+    return this.flow.state(id);
+  }
+
   /** Whether link `id` is not being read (it wrote to a destination that has not drained yet). */
   isBlocked(id: number): boolean {
     return this.flow.isBlocked(id);
