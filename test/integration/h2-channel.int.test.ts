@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { SlimError } from "@slim-ts/core";
 import { OPEN_CHANNEL_PATH, createChannelServer, dialChannel, type ChannelServer, type FrameStream } from "@slim-ts/core/internal";
 import { encodeHeaders } from "../../packages/core/src/link/h2/hpack.js";
+import { frame, PREFACE } from "../../packages/core/test/helpers/h2-frames.js";
 import { waitFor } from "../helpers/wait.js";
 
 const cleanups: Array<() => unknown> = [];
@@ -324,15 +325,6 @@ describe("keepalive", () => {
 });
 
 describe("our HTTP/2 server, broken and hostile peers", () => {
-  const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
-  const frame = (type: number, flags: number, id: number, body: Uint8Array) => {
-    const h = Buffer.alloc(9);
-    h.writeUIntBE(body.length, 0, 3);
-    h[3] = type;
-    h[4] = flags;
-    h.writeUInt32BE(id, 5);
-    return Buffer.concat([h, body]);
-  };
   const SETTINGS = frame(4, 0, 0, new Uint8Array(0));
   const requestBlock = encodeHeaders([[":method", "POST"], [":scheme", "http"], [":path", OPEN_CHANNEL_PATH], [":authority", "x"], ["content-type", "application/grpc"]]);
 

@@ -116,8 +116,8 @@ export class MessageProcessor {
     if (conn === undefined) return;
     this.subs.onConnectionDown(conn, keepForReconnect);
     if (keepForReconnect) this.flow.set(id, false);
-    else this.flow.gone(id);
-    if (!keepForReconnect) {
+    else {
+      this.flow.gone(id);
       this.conns.delete(id);
       this.reserved.delete(id);
       this.localErrors.delete(id);

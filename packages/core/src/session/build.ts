@@ -16,6 +16,7 @@ import {
   type SessionType,
 } from "../wire/gen/dataplane.js";
 import { DEFAULT_MESSAGE_TTL, SLIM_PROTOCOL_VERSION } from "../wire/message.js";
+import { clear } from "../wire/validate.js";
 
 /** Session ids are random below u32::MAX - 1000 (the top is reserved upstream). */
 export const randomSessionId = (): number => randomInt(0, 0xffff_ffff - 1000);
@@ -66,8 +67,7 @@ export function stamp(msg: ProtoMessage, provider: IdentityProvider): ProtoMessa
   const p = msg.messageType.value;
   const h = p.header!;
   h.identity = provider.token();
-  // a resend's old signature goes (assigned, not deleted: see wire/validate.ts clear())
-  if (h.e2eHeaderSig !== undefined) (h as { e2eHeaderSig?: Uint8Array | undefined }).e2eHeaderSig = undefined;
+  if (h.e2eHeaderSig !== undefined) clear(h, "e2eHeaderSig"); // a resend's old signature
   applyHeaderSignature(p, provider);
   return msg;
 }

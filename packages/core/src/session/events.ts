@@ -27,6 +27,12 @@ export class EventFeed {
     }
   }
 
+  /** Messages `id` to `id + count - 1` from `participant` cannot be recovered. */
+  lost(participant: Name, id: number, count: number): void {
+    const what = count === 1 ? `message ${id}` : `messages ${id} to ${(id + count - 1) % 0x8000_0000} (${count})`;
+    this.emit("lost", participant, `${what} could not be recovered`, id, count);
+  }
+
   /** The events, in order; ends when the session ends. Iterate once. */
   iterable(): AsyncIterable<ParticipantEvent> {
     if (this.iterated) throw new SlimError("INVALID_ARGUMENT", "session events can be iterated once");
@@ -37,9 +43,4 @@ export class EventFeed {
   end(): void {
     this.queue.end();
   }
-}
-
-/** The reason of a "lost" event for `count` messages from `id` on. */
-export function lostReason(id: number, count: number): string {
-  return count === 1 ? `message ${id} could not be recovered` : `messages ${id} to ${(id + count - 1) % 0x8000_0000} (${count}) could not be recovered`;
 }

@@ -18,7 +18,7 @@ import { ControlRequests, DEFAULT_CONTROL_INTERVAL_MS, DEFAULT_CONTROL_RETRIES }
 import { DataReceiver } from "./receiver.js";
 import { bounded, sendOutbound, SessionOutput, whenWritable } from "./outbound.js";
 import { DataSender, MAX_IN_FLIGHT, MAX_IN_FLIGHT_MLS, type OutboundData } from "./sender.js";
-import { EventFeed, lostReason } from "./events.js";
+import { EventFeed } from "./events.js";
 import { MlsPipe } from "./mls-pipe.js";
 import type { SessionMls } from "./mls-session.js";
 import { ReceivedMessage, type Replier } from "./message.js";
@@ -129,7 +129,7 @@ export class P2PSession implements AsyncIterable<SessionMessage>, AsyncDisposabl
     this.receiver = new DataReceiver<SessionMessage>(
       {
         deliver: (m) => this.pushInbound(m),
-        lost: (_source, id, count) => this.feed.emit("lost", this.peerName, lostReason(id, count), id, count),
+        lost: (_source, id, count) => this.feed.lost(this.peerName, id, count),
         requestRtx: (id) => this.emit({ type: SessionMessageType.RTX_REQUEST, messageId: id, ...this.forwardHint() }),
       },
       reliable,

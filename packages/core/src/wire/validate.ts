@@ -77,6 +77,6 @@ export function headerOf(m: ProtoMessage): ProtoSLIMHeader | undefined {
  * that is not the newest turns the object into a slow dictionary for every later read. The
  * encoder and the MAC treat an undefined field as absent.
  */
-export function clear(h: ProtoSLIMHeader, field: "recvFrom" | "forwardTo" | "headerMac"): void {
+export function clear(h: ProtoSLIMHeader, field: "recvFrom" | "forwardTo" | "headerMac" | "e2eHeaderSig"): void {
   (h as Record<typeof field, unknown>)[field] = undefined;
 }

@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { DEFAULT_H2_LIMITS, H2Connection, type H2Stream } from "../../src/link/h2/connection.js";
 import { H2Code, H2ProtocolError } from "../../src/link/h2/frames.js";
 import { encodeHeaders } from "../../src/link/h2/hpack.js";
+import { frame, PREFACE } from "../helpers/h2-frames.js";
 
 /** Stands in for a TCP socket: records writes; `stalled` models a peer that stopped reading. */
 class FakeSocket extends EventEmitter {
@@ -49,15 +50,6 @@ class FakeSocket extends EventEmitter {
   }
 }
 
-const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
-const frame = (type: number, flags: number, id: number, body: Uint8Array) => {
-  const h = Buffer.alloc(9);
-  h.writeUIntBE(body.length, 0, 3);
-  h[3] = type;
-  h[4] = flags;
-  h.writeUInt32BE(id >>> 0, 5);
-  return Buffer.concat([h, body]);
-};
 const REQUEST = encodeHeaders([[":method", "POST"], [":scheme", "http"], [":path", "/dataplane.proto.v1.DataPlaneService/OpenChannel"], [":authority", "x"], ["content-type", "application/grpc"]]);
 const RESPONSE = encodeHeaders([[":status", "200"], ["content-type", "application/grpc"]]);
 const TRAILERS = encodeHeaders([["grpc-status", "0"]]);
@@ -225,19 +217,28 @@ function expectSane(h: Harness, what: string): void {
   expect(goaways.length, what).toBeLessThanOrEqual(2);
 }
 
+/**
+ * 1 000 connections in `role`, each a valid opening then 1–12 random frames (some of them valid
+ * DATA); every one is checked, and how many stayed open or were closed is returned.
+ */
+async function randomConnections(role: "client" | "server", seed: number, opening: Buffer[]): Promise<{ open: number; closed: number }> {
+  const rand = mulberry32(seed);
+  const outcomes = { open: 0, closed: 0 };
+  for (let c = 0; c < 1_000; c++) {
+    const h = harness(role);
+    const parts = [...opening];
+    const n = 1 + Math.floor(rand() * 12);
+    for (let i = 0; i < n; i++) parts.push(rand() < 0.3 ? frame(0, 0, 1, grpcMessage(Math.floor(rand() * 200))) : randomFrame(rand));
+    await feed(h, Buffer.concat(parts), rand);
+    expectSane(h, `connection ${c}`);
+    outcomes[h.closedWith() === "open" ? "open" : "closed"]++;
+  }
+  return outcomes;
+}
+
 describe("HTTP/2 connection, seeded fuzz", () => {
   it("server: 1 000 connections of random frames after a valid opening end cleanly or stay usable", async () => {
-    const rand = mulberry32(0xc0ffee);
-    const outcomes = { open: 0, closed: 0 };
-    for (let c = 0; c < 1_000; c++) {
-      const h = harness("server");
-      const parts: Buffer[] = [PREFACE, SETTINGS, frame(1, 4, 1, REQUEST)];
-      const n = 1 + Math.floor(rand() * 12);
-      for (let i = 0; i < n; i++) parts.push(rand() < 0.3 ? frame(0, 0, 1, grpcMessage(Math.floor(rand() * 200))) : randomFrame(rand));
-      await feed(h, Buffer.concat(parts), rand);
-      expectSane(h, `connection ${c}`);
-      outcomes[h.closedWith() === "open" ? "open" : "closed"]++;
-    }
+    const outcomes = await randomConnections("server", 0xc0ffee, [PREFACE, SETTINGS, frame(1, 4, 1, REQUEST)]);
     expect(outcomes.open).toBeGreaterThan(20);
     expect(outcomes.closed).toBeGreaterThan(20);
   });
@@ -278,17 +279,7 @@ describe("HTTP/2 connection, seeded fuzz", () => {
   });
 
   it("client: 1 000 connections of random frames after a valid response end cleanly or stay usable", async () => {
-    const rand = mulberry32(0x5eed);
-    const outcomes = { open: 0, closed: 0 };
-    for (let c = 0; c < 1_000; c++) {
-      const h = harness("client");
-      const parts: Buffer[] = [SETTINGS, frame(1, 4, 1, RESPONSE)];
-      const n = 1 + Math.floor(rand() * 12);
-      for (let i = 0; i < n; i++) parts.push(rand() < 0.3 ? frame(0, 0, 1, grpcMessage(Math.floor(rand() * 200))) : randomFrame(rand));
-      await feed(h, Buffer.concat(parts), rand);
-      expectSane(h, `connection ${c}`);
-      outcomes[h.closedWith() === "open" ? "open" : "closed"]++;
-    }
+    const outcomes = await randomConnections("client", 0x5eed, [SETTINGS, frame(1, 4, 1, RESPONSE)]);
     expect(outcomes.open).toBeGreaterThan(20);
     expect(outcomes.closed).toBeGreaterThan(20);
   });

@@ -14,6 +14,7 @@
 import type { Socket } from "node:net";
 import { DEFAULT_PEER_SETTINGS, Flag, FrameType, H2Code, H2ProtocolError, HeaderBlockReader, Setting, readU32, unpad, type HeaderBlock } from "./frames.js";
 import { HpackDecoder, HpackError, type HeaderList } from "./hpack.js";
+import { PeerBudget } from "./peer-budget.js";
 import { H2Stream } from "./stream.js";
 import { EMPTY, FrameWriter } from "./writer.js";
 
@@ -24,14 +25,6 @@ const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 const MAX_FRAME = 16_384;
 const MAX_HEADER_BLOCK = 64 * 1024;
 const MAX_WINDOW = 0x7fff_ffff;
-/** Streams a peer may reset over a connection's life: a link uses one stream per connection. */
-const MAX_PEER_RESETS = 1_000;
-/**
- * Answers (PING and SETTINGS acks, RST_STREAM) we may owe a peer that is not reading
- * them: past this, its control frames are a flood (the ping, settings and reset floods
- * of CVE-2019-9512/9514/9515) and the connection ends.
- */
-const MAX_OWED_ANSWERS = 10_000;
 
 export interface H2Limits {
   /** Receive window we grant per stream and per connection. */
@@ -70,8 +63,7 @@ export class H2Connection {
   private settingsSeen = false;
   private readonly blocks = new HeaderBlockReader(MAX_HEADER_BLOCK);
   private lastPeerStream = 0;
-  private peerResets = 0;
-  private owedAnswers = 0;
+  private readonly budget = new PeerBudget();
   private socketError: Error | undefined;
   private nextLocalStream = 1;
   readonly writer = new FrameWriter(() => this.flush());
@@ -228,8 +220,7 @@ export class H2Connection {
         if (streamId === 0 || payload.length !== 4) throw new H2ProtocolError(H2Code.PROTOCOL_ERROR, "malformed RST_STREAM");
         const s = this.streams.get(streamId);
         if (s !== undefined) this.closeStream(s, readU32(payload, 0), "reset by the peer", true);
-        // opening and resetting streams in a loop costs us far more than the peer ("rapid reset")
-        if (++this.peerResets > MAX_PEER_RESETS) throw new H2ProtocolError(H2Code.ENHANCE_YOUR_CALM, "too many streams reset by the peer");
+        this.budget.reset(); // opening and resetting streams in a loop costs us far more than the peer
         return;
       }
       case FrameType.SETTINGS:
@@ -363,13 +354,9 @@ export class H2Connection {
     this.writer.frame(FrameType.SETTINGS, Flag.ACK, 0, EMPTY);
   }
 
-  /**
-   * We are about to answer one of the peer's frames. A peer that reads keeps the socket
-   * drained (the count starts over); one that does not gets MAX_OWED_ANSWERS, then GOAWAY.
-   */
+  /** We are about to answer one of the peer's frames (see PeerBudget). */
   private owe(): void {
-    if (this.socket.writableLength === 0 && this.writer.buffered < 64 * 1024) this.owedAnswers = 0;
-    if (++this.owedAnswers > MAX_OWED_ANSWERS) throw new H2ProtocolError(H2Code.ENHANCE_YOUR_CALM, "too many control frames whose answers the peer does not read");
+    this.budget.answer(this.socket.writableLength === 0 && this.writer.buffered < 64 * 1024);
   }
 
   private onWindowUpdate(streamId: number, payload: Uint8Array): void {

@@ -11,13 +11,13 @@ import { SlimError } from "../../errors.js";
 import type { Name } from "../../names/name.js";
 import { AsyncQueue } from "../../util/async-queue.js";
 import { SessionMessageType, SessionType, type ProtoMessage, type ProtoPublish } from "../../wire/gen/dataplane.js";
-import { protoNameOf, fromProtoName } from "../../wire/names.js";
+import { protoNameOf } from "../../wire/names.js";
 import { buildPublish, type PublishSpec } from "../build.js";
 import { ControlRequests, DEFAULT_CONTROL_INTERVAL_MS, DEFAULT_CONTROL_RETRIES } from "../control.js";
 import type { SessionHost } from "../p2p.js";
 import { DataReceiver } from "../receiver.js";
 import { DataSender, MAX_IN_FLIGHT, MAX_IN_FLIGHT_MLS, type OutboundData } from "../sender.js";
-import { EventFeed, lostReason } from "../events.js";
+import { EventFeed } from "../events.js";
 import { MlsPipe } from "../mls-pipe.js";
 import type { SessionMls } from "../mls-session.js";
 import type { Replier } from "../message.js";
@@ -136,9 +136,7 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
           this.emit({ type: SessionMessageType.RTX_REPLY, messageId: id, error: true, ...(forwardTo === undefined ? {} : { forwardTo }) }, dst);
         },
         // upstream marks silent members offline and stops expecting their acks
-        endpointsSilent: (keys) => {
-          for (const k of keys) presence.markOffline(this, k, "did not acknowledge data");
-        },
+        endpointsSilent: (keys) => keys.forEach((k) => presence.markOffline(this, k, "did not acknowledge data")),
       },
       reliable,
       () => [...this.endpoints],
@@ -150,7 +148,7 @@ export class GroupSession implements AsyncIterable<SessionMessage>, AsyncDisposa
         lost: (source, id, count) => {
           const from = this.nameOf(source);
           this.host.log?.info("message lost", { session: this.sessionId, from: source, id, count });
-          if (from !== undefined) this.feed.emit("lost", from, lostReason(id, count), id, count);
+          if (from !== undefined) this.feed.lost(from, id, count);
         },
         requestRtx: (id, source) => {
           const dst = this.nameOf(source);
